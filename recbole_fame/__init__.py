@@ -1,0 +1,26 @@
+"""recbole_fame: the FAME sequential recommender (WSDM 2025) as a RecBole plugin.
+
+Importing the package adds back the numpy aliases RecBole 1.2.1 needs and makes RecBole's ``Trainer`` load
+its own checkpoints on torch >= 2.6 (see :mod:`recbole_fame.compat`).
+"""
+
+from recbole_fame.compat import add_numpy_aliases, patch_trainer_checkpoint_loading
+
+add_numpy_aliases()
+patch_trainer_checkpoint_loading()
+
+from recbole_fame.config import Config  # noqa: E402
+from recbole_fame.model.sequential_recommender import FAME  # noqa: E402
+from recbole_fame.quick_start import (  # noqa: E402
+    load_data_and_model,
+    objective_function,
+    run,
+    run_recbole_fame,
+)
+from recbole_fame.utils import create_dataset, get_model, get_trainer  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = [
+    "Config", "FAME", "create_dataset", "get_model", "get_trainer", "load_data_and_model",
+    "objective_function", "run", "run_recbole_fame",
+]

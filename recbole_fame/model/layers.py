@@ -1,0 +1,139 @@
+"""The layers FAME adds to SASRec's last Transformer block.
+
+Notation (paper Section 4): B batch, L sequence length, Lq positions that get a query (L, or 1 when only
+the scored position is needed), H heads, N experts per head, d hidden size, d' = d / H, V items.
+Every operation is batched over heads and experts with einsum; there is no Python loop over either.
+"""
+
+import math
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class MoEAttention(nn.Module):
+    r"""Mixture-of-experts self-attention of one layer (Eq. 12-17).
+
+    Each head h has N query experts :math:`W_{Q(n)}^{(h)} \in R^{d \times d'}` (Eq. 12), one key and one value
+    projection shared by its experts (Eq. 13), per-expert scaled dot-product attention (Eq. 14-15) and a
+    router :math:`W_{exp}^{(h)} \in R^{N d' \times N}` whose softmax weights the experts' outputs (Eq. 16-17).
+    The key and value projections are ``nn.Linear(d, d)`` laid out like RecBole's ``MultiHeadAttention``
+    so a SASRec checkpoint's last-layer K and V load into them unchanged.
+    """
+
+    def __init__(self, n_heads, hidden_size, num_experts, attn_dropout_prob):
+        super().__init__()
+        self.n_heads = n_heads
+        self.num_experts = num_experts
+        self.head_size = hidden_size // n_heads
+        self.key = nn.Linear(hidden_size, hidden_size)
+        self.value = nn.Linear(hidden_size, hidden_size)
+        # W_Q(n)^(h): [H, N, d, d']
+        self.expert_query = nn.Parameter(torch.empty(n_heads, num_experts, hidden_size, self.head_size))
+        # W_exp^(h): [H, N*d', N]; with one expert the router's softmax is constantly 1, so none is built.
+        self.router = (
+            nn.Parameter(torch.empty(n_heads, num_experts * self.head_size, num_experts))
+            if num_experts > 1
+            else None
+        )
+        self.attn_dropout = nn.Dropout(attn_dropout_prob)
+
+    def _split_heads(self, x):
+        # [B, L, d] -> [B, H, L, d']
+        batch, length, _ = x.shape
+        return x.view(batch, length, self.n_heads, self.head_size).transpose(1, 2)
+
+    def forward(self, hidden, attention_mask, query_index=None):
+        """
+        Args:
+            hidden: [B, L, d] the layer's input x.
+            attention_mask: [B, 1, L, L] additive mask (0 where attention is allowed, -10000 elsewhere).
+            query_index: None to compute every position, or [B] the one position per sequence to compute.
+
+        Returns:
+            f: [B, H, Lq, d'] the integrated head representations f_i^(h) (Eq. 17).
+            beta: [B, H, Lq, N] the router weights (Eq. 16).
+        """
+        key = self._split_heads(self.key(hidden))  # [B, H, L, d']
+        value = self._split_heads(self.value(hidden))  # [B, H, L, d']
+        if query_index is None:
+            query_input, mask = hidden, attention_mask  # [B, L, d], [B, 1, L, L]
+        else:
+            rows = torch.arange(hidden.size(0), device=hidden.device)
+            query_input = hidden[rows, query_index].unsqueeze(1)  # [B, 1, d]
+            mask = attention_mask[rows, :, query_index].unsqueeze(2)  # [B, 1, 1, L]
+
+        query = torch.einsum("bld,hndk->bhnlk", query_input, self.expert_query)  # [B, H, N, Lq, d'] Eq. 12
+        scores = torch.einsum("bhnlk,bhmk->bhnlm", query, key) / math.sqrt(self.head_size)  # Eq. 14
+        scores = scores + mask.unsqueeze(1)  # mask [B, 1, 1, Lq, L]
+        probs = self.attn_dropout(torch.softmax(scores, dim=-1))  # [B, H, N, Lq, L]
+        expert_out = torch.einsum("bhnlm,bhmk->bhnlk", probs, value)  # [B, H, N, Lq, d'] Eq. 15
+
+        if self.router is None:
+            f = expert_out.squeeze(2)  # [B, H, Lq, d']
+            return f, f.new_ones(f.shape[:-1] + (1,))
+        batch, heads, experts, positions, size = expert_out.shape
+        concat = expert_out.permute(0, 1, 3, 2, 4).reshape(batch, heads, positions, experts * size)
+        beta = torch.softmax(torch.einsum("bhlc,hcn->bhln", concat, self.router), dim=-1)  # Eq. 16
+        f = torch.einsum("bhln,bhnlk->bhlk", beta, expert_out)  # [B, H, Lq, d'] Eq. 17
+        return f, beta
+
+
+class HeadFeedForward(nn.Module):
+    r"""FFN' of Eq. 7, shared by all heads: ``LayerNorm(f + Dropout(W_2' ReLU(W_1' f + b_1') + b_2'))`` on d'."""
+
+    def __init__(self, head_size, hidden_dropout_prob, layer_norm_eps):
+        super().__init__()
+        self.dense_1 = nn.Linear(head_size, head_size)
+        self.dense_2 = nn.Linear(head_size, head_size)
+        self.dropout = nn.Dropout(hidden_dropout_prob)
+        self.LayerNorm = nn.LayerNorm(head_size, eps=layer_norm_eps)
+
+    def forward(self, f):
+        # f: [..., d'] -> F: [..., d']
+        return self.LayerNorm(f + self.dropout(self.dense_2(F.relu(self.dense_1(f)))))
+
+
+class FacetPrediction(nn.Module):
+    r"""Per-head item sub-embeddings, per-head scores and the gate over heads (Eq. 8-11).
+
+    ``facet_projection`` holds :math:`W_f^{(h)} \in R^{d \times d'}` (Eq. 9); ``gate`` is
+    :math:`W_g \in R^{d \times H}, b_g` (Eq. 10). With one head the gate is constantly 1 and is not built.
+    """
+
+    def __init__(self, n_heads, hidden_size, head_mixing):
+        super().__init__()
+        self.n_heads = n_heads
+        self.head_mixing = head_mixing
+        head_size = hidden_size // n_heads
+        self.facet_projection = nn.Parameter(torch.empty(n_heads, hidden_size, head_size))  # [H, d, d']
+        self.gate = nn.Linear(hidden_size, n_heads) if n_heads > 1 else None
+
+    def gate_weights(self, head_states):
+        # head_states [..., H, d'] -> g~ [..., H]  (Eq. 10)
+        if self.gate is None:
+            return head_states.new_ones(head_states.shape[:-1])
+        return torch.softmax(self.gate(head_states.flatten(-2)), dim=-1)
+
+    def head_item_embeddings(self, item_embedding):
+        # x_v^(h) = x_v W_f^(h): [V, d] -> [H, V, d']  (Eq. 9)
+        return torch.einsum("vd,hdk->hvk", item_embedding, self.facet_projection)
+
+    def head_scores(self, head_states, item_embedding):
+        # P^(h)(v) = x_v^(h) . F^(h): [..., H, d'] x [V, d] -> [..., H, V]  (Eq. 8)
+        return torch.einsum("...hk,hvk->...hv", head_states, self.head_item_embeddings(item_embedding))
+
+    def scores(self, head_states, gate, item_embedding):
+        """Fused scores over all items, [..., V] (Eq. 11).
+
+        'logits': sum_h g_h P^(h)(v). Because P^(h) is linear in x_v, this equals x_v . u with the user vector
+        u = sum_h g_h W_f^(h) F^(h) in R^d, so it costs one [.., d] x [d, V] product like SASRec's.
+        'probs': log sum_h g_h softmax_v(P^(h)(v)), a log-probability, so cross-entropy on it is the mixture's
+        negative log-likelihood.
+        """
+        if self.head_mixing == "logits":
+            user = torch.einsum("...h,...hk,hdk->...d", gate, head_states, self.facet_projection)
+            return user @ item_embedding.transpose(0, 1)
+        log_probs = torch.log_softmax(self.head_scores(head_states, item_embedding), dim=-1)  # [..., H, V]
+        return torch.logsumexp(log_probs + torch.log(gate.clamp_min(1e-12)).unsqueeze(-1), dim=-2)

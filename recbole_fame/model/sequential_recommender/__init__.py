@@ -1,0 +1,3 @@
+from recbole_fame.model.sequential_recommender.fame import FAME
+
+__all__ = ["FAME"]

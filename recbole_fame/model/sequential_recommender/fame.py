@@ -1,0 +1,206 @@
+"""
+FAME
+################################################
+
+Reference:
+    Mingrui Liu, Sixiao Zhang, Cheng Long. "Facet-Aware Multi-Head Mixture-of-Experts Model for Sequential
+    Recommendation." In WSDM 2025.
+
+FAME keeps SASRec's embeddings and lower Transformer layers and replaces the last layer:
+
+* Eq. 12-17 (:class:`~recbole_fame.model.layers.MoEAttention`): in each head, N query experts attend over
+  keys and values shared by the head; a router weights the experts' outputs into f^(h).
+* Eq. 7 (:class:`~recbole_fame.model.layers.HeadFeedForward`): one FFN' on d' = d / H shared by the heads.
+* Eq. 8-11 (:class:`~recbole_fame.model.layers.FacetPrediction`): each head scores every item against its
+  sub-embedding x_v W_f^(h); a softmax gate over the concatenated head states weights the heads' scores.
+* Eq. 18: full-softmax cross-entropy over all items.
+
+Section 4.4.2's warm start from a trained SASRec is ``pretrained_path``; ``train_mode: sequence`` trains every
+position of each sequence at once (see :mod:`recbole_fame.data.dataset`).
+"""
+
+import torch
+from torch import nn
+from recbole.model.abstract_recommender import SequentialRecommender
+from recbole.model.layers import TransformerEncoder
+from recbole.utils import InputType
+
+from recbole_fame.errors import CheckpointError
+from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention
+from recbole_fame.utils import model_settings, require
+
+SETTINGS = (
+    "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",
+    "hidden_act", "layer_norm_eps", "initializer_range", "loss_type", "num_experts", "head_mixing",
+    "pretrained_path", "train_mode",
+)
+
+
+def check_settings(s):
+    """Raise one clear :class:`ConfigurationError` for the first FAME setting out of range."""
+    def is_int(value):
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    for key in ("n_layers", "n_heads", "hidden_size", "inner_size", "num_experts"):
+        require(is_int(s[key]) and s[key] >= 1, f"{key} must be an integer >= 1, got {s[key]!r}")
+    require(
+        s["hidden_size"] % s["n_heads"] == 0,
+        f"hidden_size ({s['hidden_size']}) must be divisible by n_heads ({s['n_heads']}): each head works on "
+        f"d' = hidden_size / n_heads dimensions. Choose e.g. n_heads in "
+        f"{[h for h in (1, 2, 4, 8, 16) if s['hidden_size'] % h == 0]}.",
+    )
+    for key in ("hidden_dropout_prob", "attn_dropout_prob"):
+        require(
+            isinstance(s[key], (int, float)) and not isinstance(s[key], bool) and 0 <= s[key] < 1,
+            f"{key} must be a number in [0, 1), got {s[key]!r}",
+        )
+    require(s["loss_type"] == "CE", f"FAME trains with full-softmax cross-entropy: loss_type must be 'CE', got {s['loss_type']!r}")
+    require(s["head_mixing"] in ("logits", "probs"), f"head_mixing must be 'logits' or 'probs', got {s['head_mixing']!r}")
+    require(s["train_mode"] in ("prefix", "sequence"), f"train_mode must be 'prefix' or 'sequence', got {s['train_mode']!r}")
+
+
+class FAME(SequentialRecommender):
+    r"""FAME: SASRec whose last layer predicts per facet (head) with a mixture of query experts per head."""
+
+    input_type = InputType.POINTWISE
+
+    def __init__(self, config, dataset):
+        super().__init__(config, dataset)
+        s = model_settings(config, "FAME", SETTINGS)
+        check_settings(s)
+        self.n_layers = s["n_layers"]
+        self.n_heads = s["n_heads"]
+        self.hidden_size = s["hidden_size"]
+        self.inner_size = s["inner_size"]
+        self.hidden_dropout_prob = s["hidden_dropout_prob"]
+        self.attn_dropout_prob = s["attn_dropout_prob"]
+        self.hidden_act = s["hidden_act"]
+        self.layer_norm_eps = s["layer_norm_eps"]
+        self.initializer_range = s["initializer_range"]
+        self.num_experts = s["num_experts"]
+        self.head_mixing = s["head_mixing"]
+        self.train_mode = s["train_mode"]
+        self.label_field = config["LABEL_FIELD"] or "label"
+        require(
+            self.train_mode == "prefix" or getattr(dataset, "trains_whole_sequences", False),
+            "train_mode 'sequence' needs the plugin's dataset: build it with recbole_fame.create_dataset "
+            "(run_recbole_fame does), or set train_mode: prefix for RecBole's own create_dataset.",
+        )
+
+        # SASRec backbone: embeddings and all but the last Transformer layer.
+        self.item_embedding = nn.Embedding(self.n_items, self.hidden_size, padding_idx=0)
+        self.position_embedding = nn.Embedding(self.max_seq_length, self.hidden_size)
+        self.trm_encoder = TransformerEncoder(
+            n_layers=self.n_layers - 1,
+            n_heads=self.n_heads,
+            hidden_size=self.hidden_size,
+            inner_size=self.inner_size,
+            hidden_dropout_prob=self.hidden_dropout_prob,
+            attn_dropout_prob=self.attn_dropout_prob,
+            hidden_act=self.hidden_act,
+            layer_norm_eps=self.layer_norm_eps,
+        )
+        self.LayerNorm = nn.LayerNorm(self.hidden_size, eps=self.layer_norm_eps)
+        self.dropout = nn.Dropout(self.hidden_dropout_prob)
+
+        # FAME's last layer.
+        self.moe_attention = MoEAttention(self.n_heads, self.hidden_size, self.num_experts, self.attn_dropout_prob)
+        self.head_ffn = HeadFeedForward(self.hidden_size // self.n_heads, self.hidden_dropout_prob, self.layer_norm_eps)
+        self.facet_prediction = FacetPrediction(self.n_heads, self.hidden_size, self.head_mixing)
+        self.loss_fct = nn.CrossEntropyLoss()
+
+        self.apply(self._init_weights)
+        if s["pretrained_path"]:
+            from recbole_fame.model.warm_start import load_sasrec_into_fame
+
+            load_sasrec_into_fame(self, s["pretrained_path"], config)
+
+    def _init_weights(self, module):
+        """Normal(0, initializer_range) weights and zero biases as in SASRec; FAME's raw parameters too."""
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            module.weight.data.normal_(mean=0.0, std=self.initializer_range)
+        elif isinstance(module, nn.LayerNorm):
+            module.bias.data.zero_()
+            module.weight.data.fill_(1.0)
+        elif isinstance(module, (MoEAttention, FacetPrediction)):
+            for param in module.parameters(recurse=False):
+                param.data.normal_(mean=0.0, std=self.initializer_range)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            module.bias.data.zero_()
+
+    def encode(self, item_seq, item_seq_len, all_positions=False):
+        """Run the network up to the head states.
+
+        Returns:
+            head_states: F^(h) of Eq. 7, [B, H, d'] at the last position (or [B, L', H, d'] at every position).
+            gate: g~ of Eq. 10, [B, H] (or [B, L', H]).
+            expert_weights: beta of Eq. 16, [B, H, N] (or [B, L', H, N]).
+        Padding beyond the longest sequence of the batch is trimmed (L' <= L); it cannot change the result.
+        """
+        item_seq = item_seq[:, : int(item_seq_len.max())]
+        positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
+        hidden = self.dropout(self.LayerNorm(self.item_embedding(item_seq) + self.position_embedding(positions)))
+        attention_mask = self.get_attention_mask(item_seq)  # [B, 1, L', L']
+        hidden = self.trm_encoder(hidden, attention_mask, output_all_encoded_layers=False)[-1]
+
+        query_index = None if all_positions else item_seq_len - 1
+        f, beta = self.moe_attention(hidden, attention_mask, query_index)  # [B, H, Lq, d'], [B, H, Lq, N]
+        head_states = self.head_ffn(f.transpose(1, 2))  # [B, Lq, H, d']
+        expert_weights = beta.transpose(1, 2)  # [B, Lq, H, N]
+        gate = self.facet_prediction.gate_weights(head_states)  # [B, Lq, H]
+        if not all_positions:
+            head_states, gate, expert_weights = head_states[:, 0], gate[:, 0], expert_weights[:, 0]
+        return head_states, gate, expert_weights
+
+    def forward(self, item_seq, item_seq_len):
+        head_states, gate, _ = self.encode(item_seq, item_seq_len)
+        return head_states, gate  # [B, H, d'], [B, H]
+
+    def _positive_rows(self, interaction):
+        # Under RecBole's own Config (which sets uniform negative sampling) the point-wise loader appends
+        # sampled negatives with label 0; full-softmax CE needs only the observed rows.
+        if self.label_field in interaction.interaction:
+            return interaction[interaction[self.label_field] > 0]
+        return interaction
+
+    def calculate_loss(self, interaction):
+        interaction = self._positive_rows(interaction)
+        item_seq = interaction[self.ITEM_SEQ]
+        item_seq_len = interaction[self.ITEM_SEQ_LEN]
+        pos_items = interaction[self.POS_ITEM_ID]
+        items = self.item_embedding.weight
+        if self.train_mode == "prefix":
+            head_states, gate = self.forward(item_seq, item_seq_len)
+            return self.loss_fct(self.facet_prediction.scores(head_states, gate, items), pos_items)
+        # Every position t predicts item t+1; the last one predicts the sample's own target.
+        head_states, gate, _ = self.encode(item_seq, item_seq_len, all_positions=True)  # [B, L', H, d']
+        length = head_states.size(1)
+        targets = torch.cat([item_seq[:, 1:length], item_seq.new_zeros(item_seq.size(0), 1)], dim=1)
+        targets[torch.arange(targets.size(0), device=targets.device), item_seq_len - 1] = pos_items
+        valid = torch.arange(length, device=targets.device).unsqueeze(0) < item_seq_len.unsqueeze(1)
+        logits = self.facet_prediction.scores(head_states[valid], gate[valid], items)  # [P, V]
+        return self.loss_fct(logits, targets[valid])
+
+    def predict(self, interaction):
+        scores = self.full_sort_predict(interaction)
+        return scores.gather(1, interaction[self.ITEM_ID].unsqueeze(1)).squeeze(1)
+
+    def full_sort_predict(self, interaction):
+        head_states, gate = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
+        return self.facet_prediction.scores(head_states, gate, self.item_embedding.weight)  # [B, V]
+
+    @torch.no_grad()
+    def explain(self, item_seq, item_seq_len):
+        """What the paper's Figure 7 shows, for a batch of sequences.
+
+        Returns a dict of ``head_scores`` [B, H, V] (Eq. 8), ``gate`` [B, H] (Eq. 10), ``expert_weights``
+        [B, H, N] (Eq. 16, at the last position) and the fused ``scores`` [B, V] (Eq. 11).
+        """
+        head_states, gate, expert_weights = self.encode(item_seq, item_seq_len)
+        items = self.item_embedding.weight
+        return {
+            "head_scores": self.facet_prediction.head_scores(head_states, items),
+            "gate": gate,
+            "expert_weights": expert_weights,
+            "scores": self.facet_prediction.scores(head_states, gate, items),
+        }

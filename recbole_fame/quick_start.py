@@ -1,0 +1,172 @@
+"""Quick start for plugin and RecBole models alike.
+
+RecBole's own ``run_recbole`` finds models by name in RecBole only, so, as RecBole-GNN does, the plugin
+has its own copy that uses the plugin's :class:`~recbole_fame.config.Config`, ``create_dataset``,
+``get_model`` and ``get_trainer``. Nothing here imports ray: it is needed only to tune with Ray Tune.
+"""
+
+import logging
+import sys
+from logging import getLogger
+
+import torch.distributed as dist
+from recbole.data import data_preparation
+from recbole.utils import get_environment, init_logger, init_seed, set_color
+
+from recbole_fame.config import Config
+from recbole_fame.errors import ConfigurationError, RecBoleFameError
+from recbole_fame.utils import create_dataset, get_model, get_trainer
+
+
+def make_config(**kwargs):
+    """The plugin's Config, with RecBole's own configuration errors turned into one clear message."""
+    try:
+        return Config(**kwargs)
+    except RecBoleFameError:
+        raise
+    except (SyntaxError, KeyError, ValueError, TypeError, NotImplementedError, FileNotFoundError) as error:
+        raise ConfigurationError(f"invalid configuration: {error}") from error
+
+
+def run(model, dataset, config_file_list=None, config_dict=None, saved=True, nproc=1, world_size=-1,
+        ip="localhost", port="5678", group_offset=0):
+    """Train and test ``model`` on ``dataset``, in one process or with RecBole's distributed launcher.
+
+    ``nproc`` processes are started on this machine; ``world_size``, ``ip``, ``port`` and ``group_offset``
+    describe a multi-machine run exactly as in RecBole's ``run_recbole.py``.
+    """
+    if nproc == 1 and world_size <= 0:
+        return run_recbole_fame(model=model, dataset=dataset, config_file_list=config_file_list,
+                                config_dict=config_dict, saved=saved)
+    if world_size == -1:
+        world_size = nproc
+    import torch.multiprocessing as mp
+
+    queue = mp.get_context("spawn").SimpleQueue()
+    config_dict = dict(config_dict or {})
+    config_dict.update({"world_size": world_size, "ip": ip, "port": port, "nproc": nproc, "offset": group_offset})
+    mp.spawn(run_recbole_fames, args=(model, dataset, config_file_list, {"config_dict": config_dict,
+             "queue": queue, "saved": saved}), nprocs=nproc, join=True)
+    return None if queue.empty() else queue.get()
+
+
+def run_recbole_fames(rank, *args):
+    """Entry point of one spawned process (rank ``rank``)."""
+    model, dataset, config_file_list, kwargs = args
+    kwargs["config_dict"] = dict(kwargs["config_dict"], local_rank=rank)
+    run_recbole_fame(model=model, dataset=dataset, config_file_list=config_file_list, **kwargs)
+
+
+def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dict=None, saved=True, queue=None):
+    """Train on the training split, early-stop on the validation split, test the best model.
+
+    Args:
+        model (str or class): a plugin model (``FAME``) or any RecBole model name (``SASRec``, ...).
+        dataset (str): dataset name; its atomic files are read from ``data_path/<dataset>/``.
+        config_file_list (list of str): yaml files, later ones overriding earlier ones.
+        config_dict (dict): settings overriding the files.
+        saved (bool): save the best checkpoint and reload it before testing.
+
+    Returns:
+        dict with ``model``, ``best_valid_score``, ``valid_score_bigger``, ``best_valid_result``,
+        ``test_result``.
+    """
+    config = make_config(model=model, dataset=dataset, config_file_list=config_file_list, config_dict=config_dict)
+    init_seed(config["seed"], config["reproducibility"])
+    init_logger(config)
+    logger = getLogger()
+    logger.info(sys.argv)
+    logger.info(config)
+
+    dataset = create_dataset(config)
+    logger.info(dataset)
+    train_data, valid_data, test_data = data_preparation(config, dataset)
+
+    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    logger.info(model)
+
+    trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    best_valid_score, best_valid_result = trainer.fit(
+        train_data, valid_data, saved=saved, show_progress=config["show_progress"]
+    )
+    test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
+
+    logger.info("The running environment of this training is as follows:\n" + get_environment(config).draw())
+    logger.info(set_color("best valid ", "yellow") + f": {best_valid_result}")
+    logger.info(set_color("test result", "yellow") + f": {test_result}")
+    result = {
+        "model": config["model"],
+        "best_valid_score": best_valid_score,
+        "valid_score_bigger": config["valid_metric_bigger"],
+        "best_valid_result": best_valid_result,
+        "test_result": test_result,
+        "saved_model_file": trainer.saved_model_file if saved else None,
+    }
+    if not config["single_spec"]:
+        dist.destroy_process_group()
+    if config["local_rank"] == 0 and queue is not None:
+        queue.put(result)
+    return result
+
+
+def objective_function(config_dict=None, config_file_list=None, saved=True):
+    """The objective RecBole's ``HyperTuning`` calls: one quiet training run, returning its results.
+
+    Reports to Ray Tune only when Ray Tune is in use (imported by the caller); ray is otherwise not needed.
+    """
+    config = make_config(config_dict=config_dict, config_file_list=config_file_list)
+    init_seed(config["seed"], config["reproducibility"])
+    logger = getLogger()
+    for handler in logger.handlers[:]:
+        logger.removeHandler(handler)
+    init_logger(config)
+    logging.basicConfig(level=logging.ERROR)
+    dataset = create_dataset(config)
+    train_data, valid_data, test_data = data_preparation(config, dataset)
+    init_seed(config["seed"], config["reproducibility"])
+    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    best_valid_score, best_valid_result = trainer.fit(train_data, valid_data, verbose=False, saved=saved)
+    test_result = trainer.evaluate(test_data, load_best_model=saved)
+    if "ray.tune" in sys.modules:
+        from ray import tune
+
+        tune.report(**test_result)
+    return {
+        "model": config["model"],
+        "best_valid_score": best_valid_score,
+        "valid_score_bigger": config["valid_metric_bigger"],
+        "best_valid_result": best_valid_result,
+        "test_result": test_result,
+    }
+
+
+def load_data_and_model(model_file, trust_checkpoint=False):
+    """Rebuild the configuration, dataset, dataloaders and trained model from a checkpoint.
+
+    The checkpoint is a pickle: it is read only from inside its own ``checkpoint_dir`` unless
+    ``trust_checkpoint`` is True.
+    """
+    import os
+
+    import torch
+
+    from recbole_fame.checkpoint import load_recbole_checkpoint
+
+    folder = os.path.dirname(os.path.abspath(model_file))
+    checkpoint = load_recbole_checkpoint(
+        model_file, {"checkpoint_dir": folder, "trust_checkpoint": trust_checkpoint}, map_location="cpu"
+    )
+    config = checkpoint["config"]
+    config["single_spec"], config["local_rank"] = True, 0  # a checkpoint of a DDP run loads in one process
+    config["device"] = torch.device("cuda" if torch.cuda.is_available() and config["use_gpu"] else "cpu")
+    init_seed(config["seed"], config["reproducibility"])
+    init_logger(config)
+    dataset = create_dataset(config)
+    train_data, valid_data, test_data = data_preparation(config, dataset)
+    init_seed(config["seed"], config["reproducibility"])
+    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    model.load_state_dict(checkpoint["state_dict"])
+    model.load_other_parameter(checkpoint.get("other_parameter"))
+    return config, model, dataset, train_data, valid_data, test_data

@@ -1,0 +1,1 @@
+"""Trainers of the plugin's models. ``get_trainer`` picks ``<Model>Trainer`` from here, else RecBole's."""

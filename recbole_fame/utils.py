@@ -1,0 +1,165 @@
+"""Model, trainer and dataset lookup for the plugin, falling back to RecBole's own.
+
+Follows RecBole-GNN's ``utils.py``: a name is first looked up among the plugin's models
+(``recbole_fame.model.sequential_recommender.<name lower-cased>``), then among RecBole's.
+"""
+
+import importlib
+import os
+import re
+
+import yaml
+
+from recbole_fame.errors import ConfigurationError, DatasetNotFoundError, UnknownModelError
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def properties_dir():
+    """The folder of the plugin's yaml files.
+
+    An installed package carries them as ``recbole_fame/properties``; a source checkout keeps them in the
+    top-level ``properties/`` folder beside the package.
+    """
+    for candidate in (
+        os.path.join(_PACKAGE_DIR, "properties"),
+        os.path.join(os.path.dirname(_PACKAGE_DIR), "properties"),
+    ):
+        if os.path.isfile(os.path.join(candidate, "overall.yaml")):
+            return candidate
+    raise FileNotFoundError(
+        f"recbole_fame's properties folder is missing (looked in {_PACKAGE_DIR}/properties and beside "
+        "the package): reinstall the package with `pip install .`"
+    )
+
+
+def property_file(kind, name):
+    """Path of ``properties/<kind>/<name>.yaml`` (``kind`` in model, dataset), or None."""
+    path = os.path.join(properties_dir(), kind, f"{name}.yaml")
+    return path if os.path.isfile(path) else None
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """Safe yaml loading that, like RecBole's Config, reads ``1e-12`` as a float (YAML 1.1 would not)."""
+
+
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)$"),
+    list("-+0123456789"),
+)
+
+
+def load_yaml(path):
+    with open(path, "r", encoding="utf-8") as f:
+        return yaml.load(f, Loader=_YamlLoader) or {}
+
+
+def model_settings(config, model_name, keys):
+    """Read ``keys`` from ``config``, falling back to the defaults in ``properties/model/<model_name>.yaml``.
+
+    The yaml is the one place a default lives, so a plain RecBole ``Config(model=FAME, ...)``, which does not
+    know the plugin's yaml, still gets every setting.
+    """
+    defaults = load_yaml(property_file("model", model_name))
+    settings = {}
+    for key in keys:
+        value = config[key] if key in config else None
+        if value is None:
+            value = defaults.get(key)
+        settings[key] = value
+    return settings
+
+
+def _plugin_model_module(model_name):
+    module_path = f"recbole_fame.model.sequential_recommender.{model_name.lower()}"
+    if importlib.util.find_spec(module_path) is None:
+        return None
+    return importlib.import_module(module_path)
+
+
+def get_model(model_name):
+    """Return the model class named ``model_name``: the plugin's first, else RecBole's."""
+    if not isinstance(model_name, str):
+        return model_name
+    module = _plugin_model_module(model_name)
+    if module is not None and hasattr(module, model_name):
+        return getattr(module, model_name)
+    from recbole.model import (
+        context_aware_recommender,
+        general_recommender,
+        knowledge_aware_recommender,
+        sequential_recommender,
+    )
+
+    for package in (
+        general_recommender,
+        sequential_recommender,
+        context_aware_recommender,
+        knowledge_aware_recommender,
+    ):
+        if hasattr(package, model_name):
+            return getattr(package, model_name)
+    try:  # exlib / other submodules, as RecBole itself does
+        from recbole.utils import get_model as recbole_get_model
+
+        return recbole_get_model(model_name)
+    except (ValueError, ImportError):
+        pass
+    raise UnknownModelError(
+        f"Unknown model '{model_name}': it is neither a recbole_fame model (FAME, FAMETextPretrain) nor a "
+        "RecBole built-in model (e.g. SASRec, GRU4Rec, BERT4Rec, CORE, FEARec). Names are case-sensitive."
+    )
+
+
+def get_trainer(model_type, model_name):
+    """Return the trainer class: ``recbole_fame.trainer.<Model>Trainer`` if defined, else RecBole's."""
+    trainer_module = importlib.import_module("recbole_fame.trainer")
+    if hasattr(trainer_module, model_name + "Trainer"):
+        return getattr(trainer_module, model_name + "Trainer")
+    from recbole.utils import get_trainer as recbole_get_trainer
+
+    return recbole_get_trainer(model_type, model_name)
+
+
+def check_dataset_files(config):
+    """Stop early, with the command to run, when the dataset's atomic files are not on disk.
+
+    RecBole would otherwise try to download a dataset of that name, which fails offline with ``URLError``,
+    or, worse, silently fetch a different dataset (RecBole's ``amazon-beauty`` is the full ratings dump,
+    not the 5-core review set the FAME paper uses).
+    """
+    data_path = config["data_path"]
+    dataset = config["dataset"]
+    inter_file = os.path.join(data_path, f"{dataset}.inter")
+    if os.path.isfile(inter_file):
+        return
+    try:
+        from recbole_fame.prepare import prepare_hint
+
+        hint = prepare_hint(dataset)
+    except ImportError:
+        hint = "see dataset/README.md for how to prepare it"
+    raise DatasetNotFoundError(
+        f"Dataset '{dataset}' not found: expected the atomic file {inter_file} (folder {data_path}). "
+        f"recbole_fame never downloads datasets. To create it: {hint}. "
+        "Or point --data_path at the folder that holds <dataset>/<dataset>.inter."
+    )
+
+
+def create_dataset(config):
+    """RecBole's ``create_dataset``, with the plugin's dataset classes and the missing-files check first."""
+    check_dataset_files(config)
+    data_module = importlib.import_module("recbole_fame.data.dataset")
+    dataset_class = data_module.dataset_class_for(config)
+    if dataset_class is None:
+        from recbole.data import create_dataset as recbole_create_dataset
+
+        return recbole_create_dataset(config)
+    return dataset_class(config)
+
+
+def require(condition, message):
+    """Raise :class:`ConfigurationError` with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise ConfigurationError(message)
