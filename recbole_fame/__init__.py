@@ -10,6 +10,7 @@ add_numpy_aliases()
 patch_trainer_checkpoint_loading()
 
 from recbole_fame.config import Config  # noqa: E402
+from recbole_fame.data.utils import data_preparation  # noqa: E402
 from recbole_fame.model.sequential_recommender import FAME  # noqa: E402
 from recbole_fame.quick_start import (  # noqa: E402
     load_data_and_model,
@@ -21,6 +22,6 @@ from recbole_fame.utils import create_dataset, get_model, get_trainer  # noqa: E
 
 __version__ = "0.1.0"
 __all__ = [
-    "Config", "FAME", "create_dataset", "get_model", "get_trainer", "load_data_and_model",
+    "Config", "FAME", "create_dataset", "data_preparation", "get_model", "get_trainer", "load_data_and_model",
     "objective_function", "run", "run_recbole_fame",
 ]

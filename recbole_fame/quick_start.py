@@ -10,10 +10,10 @@ import sys
 from logging import getLogger
 
 import torch.distributed as dist
-from recbole.data import data_preparation
 from recbole.utils import get_environment, init_logger, init_seed, set_color
 
 from recbole_fame.config import Config
+from recbole_fame.data.utils import data_preparation
 from recbole_fame.errors import ConfigurationError, RecBoleFameError
 from recbole_fame.utils import create_dataset, get_model, get_trainer
 

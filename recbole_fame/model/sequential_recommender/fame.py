@@ -63,6 +63,7 @@ class FAME(SequentialRecommender):
     r"""FAME: SASRec whose last layer predicts per facet (head) with a mixture of query experts per head."""
 
     input_type = InputType.POINTWISE
+    supports_sequence_training = True  # calculate_loss handles train_mode: sequence
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)

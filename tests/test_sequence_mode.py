@@ -1,0 +1,91 @@
+"""The efficient training mode: every training (prefix, next item) pair once per epoch, same loss."""
+
+import numpy as np
+import pytest
+import torch
+from recbole.data.interaction import Interaction
+
+from recbole_fame import FAME, Config, create_dataset, data_preparation, run_recbole_fame
+from recbole_fame.data.dataset import window_ends
+from recbole_fame.errors import ConfigurationError
+
+
+def test_window_ends_counts_windows_back_from_each_users_last_row():
+    users = np.array([1, 1, 1, 1, 1, 2, 2, 3, 1])  # user 1 has 6 rows, the last one out of place
+    assert window_ends(users, 2).tolist() == [1, 3, 6, 7, 8]
+    assert window_ends(users, 10).tolist() == [6, 7, 8]
+
+
+def split(settings, **overrides):
+    config = Config(model="FAME", dataset="tiny", config_dict=settings(**overrides))
+    train_data, _, test_data = data_preparation(config, create_dataset(config))
+    return config, train_data, test_data
+
+
+def targets_per_user(dataset, whole_sequences):
+    inter = dataset.inter_feat
+    seqs, lens = inter[dataset.item_id_list_field], inter[dataset.item_list_length_field]
+    out = {}
+    for user, seq, n, target in zip(inter[dataset.uid_field].tolist(), seqs, lens.tolist(), inter[dataset.iid_field].tolist()):
+        pairs = [(tuple(seq[:t + 1].tolist()[-n:]), seq[t + 1].item()) for t in range(n - 1)] if whole_sequences else []
+        out.setdefault(user, []).extend([p[1] for p in pairs] + [target])
+    return out
+
+
+@pytest.mark.parametrize("max_length", [5, 20])
+def test_sequence_samples_cover_every_training_target_once(settings, max_length):
+    _, prefix_train, prefix_test = split(settings, MAX_ITEM_LIST_LENGTH=max_length)
+    _, seq_train, seq_test = split(settings, MAX_ITEM_LIST_LENGTH=max_length, train_mode="sequence")
+    assert len(seq_train._dataset) < len(prefix_train._dataset)
+    assert targets_per_user(seq_train._dataset, True) == targets_per_user(prefix_train._dataset, False)
+    torch.testing.assert_close(seq_test._dataset.inter_feat[seq_test._dataset.iid_field],
+                               prefix_test._dataset.inter_feat[prefix_test._dataset.iid_field])
+
+
+def test_sequence_loss_equals_mean_of_prefix_losses(settings):
+    """Without truncation, the all-position loss of a user's sequence is the mean of its prefix samples' losses."""
+    _, prefix_train, _ = split(settings, MAX_ITEM_LIST_LENGTH=20)
+    config, seq_train, _ = split(settings, MAX_ITEM_LIST_LENGTH=20, train_mode="sequence")
+    torch.manual_seed(0)
+    model = FAME(config, seq_train._dataset).double().eval()
+    assert model.train_mode == "sequence"
+    seq = seq_train._dataset.inter_feat[:1]
+    user = seq[seq_train._dataset.uid_field].item()
+    prefix = prefix_train._dataset.inter_feat
+    rows = prefix[prefix[prefix_train._dataset.uid_field] == user]
+    sequence_loss = model.calculate_loss(seq)
+    model.train_mode = "prefix"
+    prefix_loss = model.calculate_loss(rows)
+    assert len(rows) == seq[seq_train._dataset.item_list_length_field].item()
+    torch.testing.assert_close(sequence_loss, prefix_loss, atol=1e-10, rtol=0)
+
+
+def test_sequence_mode_is_refused_for_models_without_it(settings):
+    with pytest.raises(ConfigurationError, match="use it with FAME"):
+        config = Config(model="SASRec", dataset="tiny", config_dict=settings(train_mode="sequence"))
+        create_dataset(config)
+
+
+def test_length_bucketing_sees_every_sample_once_with_tighter_batches(settings):
+    config, plain, _ = split(settings, train_mode="sequence", train_batch_size=8, bucket_batches=4)
+    _, bucketed, _ = split(settings, train_mode="sequence", train_batch_size=8, bucket_batches=4,
+                           length_bucketing=True)
+    field = plain._dataset.item_list_length_field
+
+    def epoch(loader):
+        batches = list(loader)
+        users = sorted(sum((b[plain._dataset.uid_field].tolist() for b in batches), []))
+        spread = np.mean([(b[field].max() - b[field].min()).item() for b in batches])
+        return users, spread
+
+    users_plain, spread_plain = epoch(plain)
+    users_bucketed, spread_bucketed = epoch(bucketed)
+    assert users_bucketed == users_plain
+    assert spread_bucketed < spread_plain
+    assert epoch(bucketed)[0] == users_plain  # a second epoch, new order, same samples
+
+
+def test_runner_trains_in_sequence_mode(settings):
+    result = run_recbole_fame(model="FAME", dataset="tiny", saved=True,
+                              config_dict=settings(train_mode="sequence", length_bucketing=True))
+    assert 0 <= result["test_result"]["ndcg@10"] <= 1
