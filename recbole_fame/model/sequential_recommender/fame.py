@@ -32,7 +32,7 @@ from recbole_fame.utils import model_settings, require
 SETTINGS = (
     "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",
     "hidden_act", "layer_norm_eps", "initializer_range", "loss_type", "num_experts", "head_mixing",
-    "pretrained_path", "train_mode",
+    "pretrained_path", "text_pretrained_path", "train_mode",
 )
 
 
@@ -115,6 +115,10 @@ class FAME(SequentialRecommender):
             from recbole_fame.model.warm_start import load_sasrec_into_fame
 
             load_sasrec_into_fame(self, s["pretrained_path"], config)
+        if s["text_pretrained_path"]:
+            from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
+
+            load_text_checkpoint_into_fame(self, s["text_pretrained_path"], config, dataset)
 
     def _init_weights(self, module):
         """Normal(0, initializer_range) weights and zero biases as in SASRec; FAME's raw parameters too."""
