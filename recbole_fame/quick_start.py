@@ -7,6 +7,7 @@ has its own copy that uses the plugin's :class:`~recbole_fame.config.Config`, ``
 
 import logging
 import sys
+import time
 from logging import getLogger
 
 import torch.distributed as dist
@@ -69,7 +70,8 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
 
     Returns:
         dict with ``model``, ``best_valid_score``, ``valid_score_bigger``, ``best_valid_result``,
-        ``test_result``.
+        ``test_result``, ``saved_model_file``, ``epochs`` (trained), ``best_epoch`` (0-based),
+        ``seconds_per_epoch`` (training and validation) and ``parameters`` (trainable).
     """
     config = make_config(model=model, dataset=dataset, config_file_list=config_file_list, config_dict=config_dict)
     init_seed(config["seed"], config["reproducibility"])
@@ -87,9 +89,12 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
     logger.info(model)
 
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    fit_start = time.time()
     best_valid_score, best_valid_result = trainer.fit(
         train_data, valid_data, saved=saved, show_progress=config["show_progress"]
     )
+    fit_seconds = time.time() - fit_start
+    epochs = len(trainer.train_loss_dict)
     test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
 
     logger.info("The running environment of this training is as follows:\n" + get_environment(config).draw())
@@ -102,6 +107,11 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
         "best_valid_result": best_valid_result,
         "test_result": test_result,
         "saved_model_file": trainer.saved_model_file if saved else None,
+        "epochs": epochs,
+        # the epoch of the best validation score: evaluations since then are counted in trainer.cur_step
+        "best_epoch": epochs - 1 - trainer.cur_step * config["eval_step"],
+        "seconds_per_epoch": fit_seconds / max(epochs, 1),
+        "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
     }
     if not config["single_spec"]:
         dist.destroy_process_group()

@@ -107,7 +107,7 @@ def get_model(model_name):
     except (ValueError, ImportError):
         pass
     raise UnknownModelError(
-        f"Unknown model '{model_name}': it is neither a recbole_fame model (FAME, FAMETextPretrain) nor a "
+        f"Unknown model '{model_name}': it is neither a recbole_fame model (FAME, FAMETextPretrain, SASRecSeq) nor a "
         "RecBole built-in model (e.g. SASRec, GRU4Rec, BERT4Rec, CORE, FEARec). Names are case-sensitive."
     )
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from recbole.data.interaction import Interaction
 
-from recbole_fame import FAME, Config, create_dataset, data_preparation, run_recbole_fame
+from recbole_fame import Config, create_dataset, data_preparation, get_model, run_recbole_fame
 from recbole_fame.data.dataset import window_ends
 from recbole_fame.errors import ConfigurationError
 
@@ -16,8 +16,8 @@ def test_window_ends_counts_windows_back_from_each_users_last_row():
     assert window_ends(users, 10).tolist() == [6, 7, 8]
 
 
-def split(settings, **overrides):
-    config = Config(model="FAME", dataset="tiny", config_dict=settings(**overrides))
+def split(settings, model="FAME", **overrides):
+    config = Config(model=model, dataset="tiny", config_dict=settings(**overrides))
     train_data, _, test_data = data_preparation(config, create_dataset(config))
     return config, train_data, test_data
 
@@ -42,12 +42,13 @@ def test_sequence_samples_cover_every_training_target_once(settings, max_length)
                                prefix_test._dataset.inter_feat[prefix_test._dataset.iid_field])
 
 
-def test_sequence_loss_equals_mean_of_prefix_losses(settings):
+@pytest.mark.parametrize("model_name", ["FAME", "SASRecSeq"])
+def test_sequence_loss_equals_mean_of_prefix_losses(settings, model_name):
     """Without truncation, the all-position loss of a user's sequence is the mean of its prefix samples' losses."""
     _, prefix_train, _ = split(settings, MAX_ITEM_LIST_LENGTH=20)
-    config, seq_train, _ = split(settings, MAX_ITEM_LIST_LENGTH=20, train_mode="sequence")
+    config, seq_train, _ = split(settings, MAX_ITEM_LIST_LENGTH=20, train_mode="sequence", model=model_name)
     torch.manual_seed(0)
-    model = FAME(config, seq_train._dataset).double().eval()
+    model = get_model(model_name)(config, seq_train._dataset).double().eval()
     assert model.train_mode == "sequence"
     seq = seq_train._dataset.inter_feat[:1]
     user = seq[seq_train._dataset.uid_field].item()
@@ -85,7 +86,10 @@ def test_length_bucketing_sees_every_sample_once_with_tighter_batches(settings):
     assert epoch(bucketed)[0] == users_plain  # a second epoch, new order, same samples
 
 
-def test_runner_trains_in_sequence_mode(settings):
-    result = run_recbole_fame(model="FAME", dataset="tiny", saved=True,
+def test_runner_trains_in_sequence_mode_and_warm_starts_from_sasrecseq(settings):
+    sasrec = run_recbole_fame(model="SASRecSeq", dataset="tiny", saved=True,
                               config_dict=settings(train_mode="sequence", length_bucketing=True))
-    assert 0 <= result["test_result"]["ndcg@10"] <= 1
+    fame = run_recbole_fame(model="FAME", dataset="tiny", saved=True,
+                            config_dict=settings(train_mode="sequence", length_bucketing=True,
+                                                 pretrained_path=sasrec["saved_model_file"]))
+    assert 0 <= fame["test_result"]["ndcg@10"] <= 1

@@ -16,8 +16,8 @@ from recbole_fame.errors import CheckpointError
 
 def _differences(fame, ckpt_config, state_dict, config):
     found = []
-    if str(ckpt_config["model"]) != "SASRec":
-        found.append(f"model is {ckpt_config['model']}, expected SASRec")
+    if str(ckpt_config["model"]) not in ("SASRec", "SASRecSeq"):
+        found.append(f"model is {ckpt_config['model']}, expected SASRec (or the plugin's SASRecSeq)")
     if ckpt_config["dataset"] != config["dataset"]:
         found.append(f"dataset is '{ckpt_config['dataset']}', this run's is '{config['dataset']}'")
     for key, ours in (("hidden_size", fame.hidden_size), ("n_layers", fame.n_layers),

@@ -1,3 +1,4 @@
 from recbole_fame.model.sequential_recommender.fame import FAME
+from recbole_fame.model.sequential_recommender.sasrecseq import SASRecSeq
 
-__all__ = ["FAME"]
+__all__ = ["FAME", "SASRecSeq"]

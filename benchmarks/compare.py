@@ -1,0 +1,157 @@
+"""Run several models on one dataset with one protocol and seed; write one JSON per run and a table in the
+layout of the FAME paper's Table 2 (models as columns, metrics as rows, FAME's relative improvement over the
+best baseline), with epochs, wall time per epoch and parameter count.
+
+--models lists runs separated by ';': ``LABEL`` for a model name, or ``LABEL=Model:key=value,key=value``
+for a model with its own settings. Settings common to all runs come from --config_files and --set key=value. Runs
+whose JSON already exists in --out are not repeated (delete the file to re-run); each run is its own
+process, so one failure does not stop the others.
+
+    python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty \\
+        --models "SASRec; GRU4Rec; BERT4Rec; CORE; FEARec; FAME w/o MoE=FAME:num_experts=1; FAME"
+"""
+
+import argparse
+import ast
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+METRICS = ["hit@5", "hit@10", "hit@20", "ndcg@5", "ndcg@10", "ndcg@20"]
+METRIC_NAMES = {"hit": "HR", "ndcg": "NDCG"}
+
+
+def parse_value(text):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_settings(items):
+    settings = {}
+    for item in items:
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"error: setting '{item}' is not key=value")
+        settings[key.strip()] = parse_value(value.strip())
+    return settings
+
+
+def parse_models(spec):
+    """'A; B=Model:k=v,k2=v2' -> [(label, model, settings)]."""
+    runs = []
+    for entry in filter(None, (e.strip() for e in spec.split(";"))):
+        label, sep, rest = entry.partition("=")
+        model, _, settings_text = (rest if sep else label).partition(":")
+        runs.append((label.strip(), model.strip(), parse_settings(settings_text.split(","))))
+    return runs
+
+
+def slug(label):
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
+
+
+def run_one(job_file):
+    """Worker: train and test one model (in its own process) and write its JSON."""
+    with open(job_file) as f:
+        job = json.load(f)
+    sys.path.insert(0, ROOT)
+    sys.argv = [sys.argv[0]]  # keep RecBole's Config from reading this script's flags
+    from recbole_fame import run_recbole_fame
+
+    start = time.time()
+    result = run_recbole_fame(model=job["model"], dataset=job["dataset"], config_file_list=job["config_files"],
+                              config_dict=job["settings"], saved=True)
+    record = dict(job, wall_seconds=time.time() - start,
+                  test_result={k: float(v) for k, v in result["test_result"].items()},
+                  best_valid_result={k: float(v) for k, v in result["best_valid_result"].items()},
+                  epochs=result["epochs"], best_epoch=result["best_epoch"],
+                  seconds_per_epoch=result["seconds_per_epoch"], parameters=result["parameters"],
+                  checkpoint=result["saved_model_file"])
+    with open(job["output"] + ".tmp", "w") as f:
+        json.dump(record, f, indent=1)
+    os.replace(job["output"] + ".tmp", job["output"])
+
+
+def table(records, dataset, fame_labels):
+    labels = [r["label"] for r in records]
+    baselines = [r for r in records if r["label"] not in fame_labels]
+    best_fame = max((r for r in records if r["label"] in fame_labels), key=lambda r: r["test_result"]["ndcg@10"],
+                    default=None)
+    header = "| Dataset | Metric | " + " | ".join(labels) + (" | Improv. |" if best_fame and baselines else " |")
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    for i, metric in enumerate(METRICS):
+        name, k = metric.split("@")
+        values = [r["test_result"].get(metric) for r in records]
+        best = max((v for v in values if v is not None), default=None)
+        cells = [("**%.4f**" % v if v == best else "%.4f" % v) if v is not None else "-" for v in values]
+        row = f"| {dataset if i == 0 else ''} | {METRIC_NAMES[name]}@{k} | " + " | ".join(cells)
+        if best_fame and baselines:
+            base = max(b["test_result"][metric] for b in baselines)
+            row += f" | {100 * (best_fame['test_result'][metric] / base - 1):+.1f}% |"
+        else:
+            row += " |"
+        lines.append(row)
+    extra = [("epochs (best)", lambda r: f"{r['epochs']} ({r['best_epoch'] + 1})"),
+             ("s / epoch", lambda r: f"{r['seconds_per_epoch']:.0f}"),
+             ("parameters", lambda r: f"{r['parameters']:,}")]
+    for name, fn in extra:
+        lines.append(f"| | {name} | " + " | ".join(fn(r) for r in records) + (" | |" if best_fame and baselines else " |"))
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--models", required=True)
+    parser.add_argument("--out", required=True, help="folder for the JSON files and table.md")
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--config_files", default="", help="space-separated yaml files for every run")
+    parser.add_argument("--set", nargs="*", default=[], help="key=value settings for every run")
+    parser.add_argument("--fame_labels", default=None, help="comma-separated labels counted as FAME (default: labels starting with FAME)")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return run_one(args.worker)
+
+    os.makedirs(args.out, exist_ok=True)
+    common = parse_settings(args.set)
+    common["seed"] = args.seed
+    config_files = args.config_files.split() or None
+    records = []
+    for label, model, settings in parse_models(args.models):
+        output = os.path.join(args.out, f"{slug(label)}-seed{args.seed}.json")
+        if not os.path.exists(output):
+            job = {"label": label, "model": model, "dataset": args.dataset, "seed": args.seed,
+                   "settings": dict(common, **settings), "config_files": config_files, "output": output,
+                   "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
+                   "command": "python benchmarks/compare.py " + " ".join(sys.argv[1:])}
+            job_file = output + ".job"
+            with open(job_file, "w") as f:
+                json.dump(job, f)
+            print(f"[{time.strftime('%H:%M:%S')}] {label}: training {model} ...", flush=True)
+            proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--dataset", args.dataset,
+                                   "--models", label, "--out", args.out, "--worker", job_file], cwd=ROOT)
+            os.remove(job_file)
+            if proc.returncode != 0 or not os.path.exists(output):
+                print(f"{label}: failed (exit {proc.returncode}); left out of the table", flush=True)
+                continue
+        with open(output) as f:
+            records.append(json.load(f))
+        print(f"{label}: test {records[-1]['test_result']}", flush=True)
+    fame_labels = set(args.fame_labels.split(",")) if args.fame_labels else {r["label"] for r in records if r["label"].startswith("FAME")}
+    text = table(records, args.dataset, fame_labels)
+    with open(os.path.join(args.out, f"table-seed{args.seed}.md"), "w") as f:
+        f.write(f"Command: `python benchmarks/compare.py {' '.join(sys.argv[1:])}`\n\n{text}\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

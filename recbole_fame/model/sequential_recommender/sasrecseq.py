@@ -1,0 +1,56 @@
+"""
+SASRecSeq
+################################################
+
+Reference:
+    Wang-Cheng Kang, Julian McAuley. "Self-Attentive Sequential Recommendation." In ICDM 2018.
+
+RecBole's :class:`~recbole.model.sequential_recommender.SASRec`, unchanged in architecture and parameter
+names (so its checkpoints warm-start FAME), that can also train the way the original SASRec code does: with
+``train_mode: sequence`` every position of a training sequence predicts its next item under full-softmax
+cross-entropy (see :mod:`recbole_fame.data.dataset`). It is the baseline to compare FAME against when both
+train in that efficient mode. With ``train_mode: prefix`` it is RecBole's SASRec.
+"""
+
+import torch
+from recbole.model.sequential_recommender import SASRec
+
+from recbole_fame.utils import require
+
+
+class SASRecSeq(SASRec):
+    supports_sequence_training = True
+
+    def __init__(self, config, dataset):
+        super().__init__(config, dataset)
+        self.train_mode = config["train_mode"] or "prefix"
+        require(self.train_mode in ("prefix", "sequence"), f"train_mode must be 'prefix' or 'sequence', got {self.train_mode!r}")
+        require(self.loss_type == "CE" or self.train_mode == "prefix", "train_mode 'sequence' needs loss_type: CE")
+        require(
+            self.train_mode == "prefix" or getattr(dataset, "trains_whole_sequences", False),
+            "train_mode 'sequence' needs the plugin's dataset: build it with recbole_fame.create_dataset.",
+        )
+
+    def encode_all_positions(self, item_seq, item_seq_len):
+        """SASRec's output at every position, [B, L', d], padding beyond the longest sequence trimmed."""
+        item_seq = item_seq[:, : int(item_seq_len.max())]
+        positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
+        hidden = self.dropout(self.LayerNorm(self.item_embedding(item_seq) + self.position_embedding(positions)))
+        return self.trm_encoder(hidden, self.get_attention_mask(item_seq), output_all_encoded_layers=False)[-1]
+
+    def forward(self, item_seq, item_seq_len):
+        output = self.encode_all_positions(item_seq, item_seq_len)
+        return self.gather_indexes(output, item_seq_len - 1)  # [B, d]
+
+    def calculate_loss(self, interaction):
+        if self.train_mode == "prefix":
+            return super().calculate_loss(interaction)
+        item_seq = interaction[self.ITEM_SEQ]
+        item_seq_len = interaction[self.ITEM_SEQ_LEN]
+        output = self.encode_all_positions(item_seq, item_seq_len)  # [B, L', d]
+        length = output.size(1)
+        targets = torch.cat([item_seq[:, 1:length], item_seq.new_zeros(item_seq.size(0), 1)], dim=1)
+        targets[torch.arange(targets.size(0), device=targets.device), item_seq_len - 1] = interaction[self.POS_ITEM_ID]
+        valid = torch.arange(length, device=targets.device).unsqueeze(0) < item_seq_len.unsqueeze(1)
+        logits = output[valid] @ self.item_embedding.weight.transpose(0, 1)  # [P, V]
+        return self.loss_fct(logits, targets[valid])
