@@ -1,13 +1,13 @@
 """recbole_fame: the FAME sequential recommender (WSDM 2025) as a RecBole plugin.
 
-Importing the package adds back the numpy aliases RecBole 1.2.1 needs and makes RecBole's ``Trainer`` load
-its own checkpoints on torch >= 2.6 (see :mod:`recbole_fame.compat`).
+Importing the package adds back the numpy aliases RecBole 1.2.1 needs and fixes RecBole's ``Trainer`` for
+torch >= 2.6 checkpoints, non-finite losses and CPU multi-process training (see :mod:`recbole_fame.compat`).
 """
 
-from recbole_fame.compat import add_numpy_aliases, patch_trainer_checkpoint_loading
+from recbole_fame.compat import add_numpy_aliases, patch_recbole_trainer
 
 add_numpy_aliases()
-patch_trainer_checkpoint_loading()
+patch_recbole_trainer()
 
 from recbole_fame.config import Config  # noqa: E402
 from recbole_fame.data.utils import data_preparation  # noqa: E402

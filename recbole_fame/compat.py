@@ -11,7 +11,16 @@ Importing :mod:`recbole_fame` applies them once:
   checkpoint through :func:`recbole_fame.checkpoint.load_recbole_checkpoint`, which unpickles only files in
   the run's own ``checkpoint_dir`` (or anywhere after the explicit opt-in ``trust_checkpoint: True``).
   This covers RecBole's own trainers too, so the drop-in pipeline and the baselines work unchanged.
+* RecBole stops on a NaN loss with "Training loss is nan" and trains on through an infinite one. The
+  patched ``Trainer._check_nan`` stops on either with the epoch, the step and the setting most likely at
+  fault (:class:`~recbole_fame.errors.TrainingDivergedError`).
+* RecBole wraps the model in ``DistributedDataParallel(model, device_ids=[local_rank])``, which fails for a
+  model on the CPU; there the wrapper is built without ``device_ids`` (multi-process training on CPU with
+  gloo, see :class:`recbole_fame.config.Config`); and the trainer creates its ``checkpoint_dir`` with
+  ``exist_ok``, since RecBole's ``ensure_dir`` races when several processes start at once.
 """
+
+import os
 
 import numpy as np
 
@@ -30,14 +39,17 @@ def add_numpy_aliases():
             setattr(np, name, value)
 
 
-def patch_trainer_checkpoint_loading():
-    """Route RecBole's ``Trainer`` checkpoint loads through the plugin's trusted loader (idempotent)."""
+def patch_recbole_trainer():
+    """Apply the ``Trainer`` fixes listed in the module docstring (idempotent)."""
     from recbole.trainer import trainer as trainer_module
 
     trainer_cls = trainer_module.Trainer
     if getattr(trainer_cls, "_recbole_fame_patched", False):
         return
+    import torch
+
     from recbole_fame.checkpoint import load_recbole_checkpoint
+    from recbole_fame.errors import TrainingDivergedError
 
     original_evaluate = trainer_cls.evaluate
     original_resume = trainer_cls.resume_checkpoint
@@ -69,8 +81,35 @@ def patch_trainer_checkpoint_loading():
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         self.logger.info(f"Checkpoint loaded. Resume training from epoch {self.start_epoch}")
 
+    original_train_epoch = trainer_cls._train_epoch
+
+    def _train_epoch(self, train_data, epoch_idx, *args, **kwargs):
+        self._recbole_fame_position = [epoch_idx, 0]
+        return original_train_epoch(self, train_data, epoch_idx, *args, **kwargs)
+
+    def _check_nan(self, loss):
+        position = getattr(self, "_recbole_fame_position", [None, 0])
+        position[1] += 1
+        if not torch.isfinite(loss).all():
+            lr = self.config["learning_rate"]
+            raise TrainingDivergedError(
+                f"Training loss became {loss.item()} at epoch {position[0]}, step {position[1]}. The setting most "
+                f"likely at fault is learning_rate ({lr}): lower it (e.g. --learning_rate={lr / 10:g}), or bound the "
+                "updates with --clip_grad_norm=\"{'max_norm': 5.0}\"."
+            )
+
     evaluate.__doc__ = original_evaluate.__doc__
     resume_checkpoint.__doc__ = original_resume.__doc__
     trainer_cls.evaluate = evaluate
     trainer_cls.resume_checkpoint = resume_checkpoint
+    trainer_cls._train_epoch = _train_epoch
+    trainer_cls._check_nan = _check_nan
+    ddp = trainer_module.DistributedDataParallel
+
+    def distributed_data_parallel(module, device_ids=None, **kwargs):
+        on_cpu = next(module.parameters()).device.type == "cpu"
+        return ddp(module, device_ids=None if on_cpu else device_ids, **kwargs)
+
+    trainer_module.DistributedDataParallel = distributed_data_parallel
+    trainer_module.ensure_dir = lambda path: os.makedirs(path, exist_ok=True)
     trainer_cls._recbole_fame_patched = True

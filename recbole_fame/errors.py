@@ -23,3 +23,7 @@ class CheckpointError(RecBoleFameError, ValueError):
 
 class UnknownModelError(RecBoleFameError, ValueError):
     """Neither the plugin nor RecBole defines a model of that name."""
+
+
+class TrainingDivergedError(RecBoleFameError, ValueError):
+    """The training loss became NaN or infinite."""

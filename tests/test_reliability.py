@@ -1,0 +1,53 @@
+"""Same seed, same numbers; a diverging loss stops with where and why; CPU multi-process training."""
+
+import pytest
+import torch
+from recbole.trainer import Trainer
+
+from recbole_fame import FAME, Config, create_dataset, data_preparation, run_recbole_fame
+from recbole_fame.errors import TrainingDivergedError
+
+
+def test_same_seed_same_metrics(settings):
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(), saved=False)
+    second = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(), saved=False)
+    assert first["test_result"] == second["test_result"]
+    third = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(seed=2), saved=False)
+    assert third["test_result"] != first["test_result"]
+
+
+def test_non_finite_loss_stops_with_epoch_step_and_setting(settings):
+    config = Config(model="FAME", dataset="tiny", config_dict=settings(train_batch_size=16))
+    train_data, valid_data, _ = data_preparation(config, create_dataset(config))
+    model = FAME(config, train_data._dataset)
+    calls = {"n": 0}
+    real_loss = model.calculate_loss
+
+    def loss_that_explodes(interaction):
+        calls["n"] += 1
+        loss = real_loss(interaction)
+        return loss * float("inf") if calls["n"] == 3 else loss
+
+    model.calculate_loss = loss_that_explodes
+    with pytest.raises(TrainingDivergedError, match=r"epoch 0, step 3.*learning_rate \(0.001\)"):
+        Trainer(config, model).fit(train_data, valid_data, saved=False, show_progress=False)
+
+
+def test_two_cpu_processes_train_and_end_with_identical_parameters(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    worker = Path(__file__).resolve().parent / "ddp_worker.py"
+    proc = subprocess.run([sys.executable, str(worker), str(tmp_path), port], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
+    for name, value in rank0["state_dict"].items():
+        torch.testing.assert_close(value, rank1["state_dict"][name], rtol=0, atol=0, msg=name)
+    assert rank0["result"] == rank1["result"]  # metrics are gathered over both ranks' users
+    assert set(rank0["result"]) >= {"hit@10", "ndcg@10"}
