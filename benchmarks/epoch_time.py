@@ -1,7 +1,9 @@
 """Wall time of one training epoch in RecBole's prefix mode and in the plugin's efficient modes.
 
-For each (model, train_mode, length_bucketing) it builds the dataset and trainer as the runner does and
-times ``Trainer._train_epoch`` alone (no validation), reporting training samples, steps and seconds.
+For each (model, train_mode, length_bucketing) it builds the dataset, model and optimizer as the runner
+does and times one full pass over the training loader: forward, backward and Adam step of every batch (no
+validation), reporting training samples, steps and seconds. The setups' steps are interleaved (one step of
+each in turn, until every loader is exhausted), so a slow phase of a shared machine slows all of them alike.
 
     python benchmarks/epoch_time.py --dataset=amazon-beauty --out=results/epoch_time_cpu.md
 """
@@ -16,7 +18,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer  # noqa: E402
+from recbole_fame import Config, create_dataset, data_preparation, get_model  # noqa: E402
 
 SETUPS = [
     ("SASRec", "prefix", False),
@@ -31,28 +33,42 @@ SETUPS = [
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="amazon-beauty")
+    parser.add_argument("--data_path", default="dataset/")
     parser.add_argument("--setups", default=None, help="e.g. 'FAME:prefix:0,FAME:sequence:1'")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     setups = SETUPS if not args.setups else [
         (m, mode, bool(int(b))) for m, mode, b in (s.split(":") for s in args.setups.split(","))
     ]
-    rows = []
+    runs = []
     for model_name, mode, bucketing in setups:
         config = Config(model=model_name, dataset=args.dataset, config_dict={
-            "train_mode": mode, "length_bucketing": bucketing, "state": "ERROR", "show_progress": False,
+            "data_path": args.data_path, "train_mode": mode, "length_bucketing": bucketing, "state": "ERROR",
+            "show_progress": False,
             "n_heads": 4 if model_name == "FAME" else 2, "num_experts": 4, "seed": 2020,
         })
         train_data, _, _ = data_preparation(config, create_dataset(config))
         torch.manual_seed(0)
-        model = get_model(model_name)(config, train_data._dataset).to(config["device"])
-        trainer = get_trainer(config["MODEL_TYPE"], model_name)(config, model)
-        start = time.perf_counter()
-        trainer._train_epoch(train_data, epoch_idx=0, show_progress=False)
-        seconds = time.perf_counter() - start
-        rows.append({"model": model_name, "train_mode": mode, "length_bucketing": bucketing,
-                     "samples": len(train_data._dataset), "steps": len(train_data), "seconds": seconds})
-        print(rows[-1], file=sys.stderr, flush=True)
+        model = get_model(model_name)(config, train_data._dataset).to(config["device"]).train()
+        runs.append({"model": model_name, "train_mode": mode, "length_bucketing": bucketing,
+                     "samples": len(train_data._dataset), "steps": len(train_data), "seconds": 0.0,
+                     "_state": (model, torch.optim.Adam(model.parameters(), lr=1e-3), iter(train_data))})
+    active = list(runs)
+    while active:
+        for run in list(active):
+            model, optimizer, batches = run["_state"]
+            start = time.perf_counter()
+            batch = next(batches, None)
+            if batch is None:
+                active.remove(run)
+                continue
+            optimizer.zero_grad(set_to_none=True)
+            model.calculate_loss(batch.to(next(model.parameters()).device)).backward()
+            optimizer.step()
+            run["seconds"] += time.perf_counter() - start
+    rows = [{k: v for k, v in run.items() if k != "_state"} for run in runs]
+    for row in rows:
+        print(row, file=sys.stderr)
     reference = rows[0]["seconds"]
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
     lines = [f"# One training epoch on {args.dataset} ({device})", "",
