@@ -6,19 +6,41 @@ import torch
 from recbole.data.interaction import Interaction
 
 from recbole_fame import Config, create_dataset, data_preparation, get_model, run_recbole_fame
-from recbole_fame.data.dataset import window_ends
 from recbole_fame.errors import ConfigurationError
 
 
-def test_window_ends_counts_windows_back_from_each_users_last_row():
-    users = np.array([1, 1, 1, 1, 1, 2, 2, 3, 1])  # user 1 has 6 rows, the last one out of place
-    assert window_ends(users, 2).tolist() == [1, 3, 6, 7, 8]
-    assert window_ends(users, 10).tolist() == [6, 7, 8]
+def window_ends(user_ids, window):
+    """Rows of RecBole's prefix training split that end a window, counted back from each user's last row."""
+    ends = []
+    for user in np.unique(user_ids):
+        rows = np.flatnonzero(user_ids == user)
+        ends.extend(rows[::-1][::window])
+    return np.sort(np.array(ends))
+
+
+@pytest.mark.parametrize("max_length", [3, 20])
+def test_sequence_dataset_equals_recbole_samples_filtered_to_window_ends(settings, max_length):
+    """The vectorised sample builder gives RecBole's own samples: all validation and test samples, and the
+    training samples that end a window."""
+    prefix_config, prefix_train, prefix_test = split(settings, MAX_ITEM_LIST_LENGTH=max_length)
+    seq_config, seq_train, seq_test = split(settings, MAX_ITEM_LIST_LENGTH=max_length, train_mode="sequence")
+    prefix = prefix_train._dataset.inter_feat
+    expected = prefix[window_ends(prefix[prefix_train._dataset.uid_field].numpy(), max_length)]
+    actual = seq_train._dataset.inter_feat
+    assert set(actual.interaction) == set(expected.interaction)
+    for field in expected.interaction:
+        torch.testing.assert_close(actual[field], expected[field], rtol=0, atol=0, msg=field)
+    pairs = [(seq_test, prefix_test), (seq_config["valid_data"], prefix_config["valid_data"])]
+    for ours, recbole in pairs:
+        for field in recbole._dataset.inter_feat.interaction:
+            torch.testing.assert_close(ours._dataset.inter_feat[field], recbole._dataset.inter_feat[field],
+                                       rtol=0, atol=0, msg=field)
 
 
 def split(settings, model="FAME", **overrides):
     config = Config(model=model, dataset="tiny", config_dict=settings(**overrides))
-    train_data, _, test_data = data_preparation(config, create_dataset(config))
+    train_data, valid_data, test_data = data_preparation(config, create_dataset(config))
+    config["valid_data"] = valid_data  # kept for tests that compare validation samples
     return config, train_data, test_data
 
 

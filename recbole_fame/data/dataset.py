@@ -2,8 +2,8 @@
 
 RecBole's :class:`~recbole.data.dataset.SequentialDataset` turns every prefix of every user's sequence into
 its own training sample (item list -> next item), so an epoch runs one forward pass per training target.
-With ``train_mode: sequence``, :class:`SequenceTrainingDataset` keeps, per user, only the samples whose item
-list ends a window of ``MAX_ITEM_LIST_LENGTH`` targets: the last training sample, the one
+With ``train_mode: sequence``, :class:`SequenceTrainingDataset` trains, per user, only on the samples whose
+item list ends a window of ``MAX_ITEM_LIST_LENGTH`` targets: the last training sample, the one
 ``MAX_ITEM_LIST_LENGTH`` earlier, and so on. A model that predicts at every position of such a sample (item
 t+1 from the items up to t, the last position predicting the sample's target) then sees every training
 (prefix, next item) pair exactly once, as the original SASRec code trains. Validation and test samples are
@@ -15,35 +15,63 @@ prefix sample's sliding window); for users with no more than ``MAX_ITEM_LIST_LEN
 """
 
 import numpy as np
+import torch
 from recbole.data.dataset import SequentialDataset
+from recbole.data.interaction import Interaction
 
 from recbole_fame.utils import get_model, require
 
 
-def window_ends(user_ids, window):
-    """Indices of the rows that end a window of ``window`` targets, per user.
-
-    ``user_ids`` must list each user's rows in time order (RecBole's splits do). Counting from each user's
-    last row, every ``window``-th row is kept.
-    """
-    order = np.argsort(user_ids, kind="stable")
-    sorted_ids = user_ids[order]
-    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-    counts = np.diff(np.r_[starts, len(user_ids)])
-    position = np.arange(len(user_ids)) - np.repeat(starts, counts)
-    from_end = np.repeat(counts, counts) - 1 - position
-    return np.sort(order[from_end % window == 0])
-
-
 class SequenceTrainingDataset(SequentialDataset):
-    """RecBole's sequential dataset whose training split holds one sample per window (see module doc)."""
+    """RecBole's sequential dataset that builds only the samples the sequence mode trains and evaluates on.
+
+    RecBole's ``data_augmentation`` materialises every prefix of every user as a dense row of
+    ``MAX_ITEM_LIST_LENGTH`` ids per interaction field (ml-20m at length 50: ~12 GB) and the split keeps
+    them all. Here the same samples are computed with array operations, and only these are materialised:
+    per user, the validation and test samples RecBole's leave-one-out split takes (the user's last two
+    samples; the last one if the user has only two), and the training samples that end a window (the last
+    training sample, the one ``MAX_ITEM_LIST_LENGTH`` before it, ...). RecBole's split of these rows gives
+    exactly RecBole's validation and test samples and one training sample per window.
+    """
+
+    def data_augmentation(self):
+        self._aug_presets()
+        self._check_field("uid_field", "time_field")
+        window = self.config["MAX_ITEM_LIST_LENGTH"]
+        self.sort(by=[self.uid_field, self.time_field], ascending=True)
+        user_ids = self.inter_feat[self.uid_field].numpy()
+        rows = len(user_ids)
+        starts = np.flatnonzero(np.r_[True, user_ids[1:] != user_ids[:-1]])
+        counts = np.diff(np.r_[starts, rows])
+        user_start = np.repeat(starts, counts)
+        position = np.arange(rows) - user_start  # the row's index in its user's sequence
+        samples = np.repeat(counts - 1, counts)  # a sample per interaction but the user's first
+        sample = position - 1  # the row's index among its user's samples
+        train_samples = samples - np.minimum(2, samples - 1)  # what RecBole's leave-one-out leaves to training
+        keep = (position >= 1) & ((sample >= train_samples) | ((train_samples - 1 - sample) % window == 0))
+
+        target = np.flatnonzero(keep)
+        seq_start = np.maximum(user_start[target], target - window)
+        length = target - seq_start
+        offsets = np.arange(window)
+        present = offsets[None, :] < length[:, None]  # [R, L]
+        index = torch.from_numpy(np.where(present, seq_start[:, None] + offsets[None, :], 0))
+        present = torch.from_numpy(present)
+
+        new_data = self.inter_feat[target]
+        new_dict = {self.item_list_length_field: torch.from_numpy(length.astype(np.int64))}
+        for field in self.inter_feat:
+            if field == self.uid_field:
+                continue
+            values = self.inter_feat[field][index]  # [R, L, ...]
+            mask = present.view(present.shape + (1,) * (values.dim() - 2))
+            new_dict[getattr(self, f"{field}_list_field")] = torch.where(mask, values, torch.zeros_like(values))
+        new_data.update(Interaction(new_dict))
+        self.inter_feat = new_data
 
     def build(self):
         datasets = super().build()
-        train = datasets[0]
-        keep = window_ends(train.inter_feat[self.uid_field].numpy(), self.config["MAX_ITEM_LIST_LENGTH"])
-        train.inter_feat = train.inter_feat[keep]
-        train.trains_whole_sequences = True
+        datasets[0].trains_whole_sequences = True
         return datasets
 
 
