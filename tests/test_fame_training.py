@@ -62,7 +62,7 @@ def test_runner_trains_fame_and_reloads_best_checkpoint(settings, tmp_path):
     assert all(0 <= v <= 1 for v in result["test_result"].values())
 
 
-@pytest.mark.parametrize("baseline", ["SASRec", "GRU4Rec"])
+@pytest.mark.parametrize("baseline", ["SASRec", "GRU4Rec", "BERT4Rec", "CORE", "FEARec"])
 def test_runner_trains_recbole_baselines(settings, baseline):
     result = run_recbole_fame(model=baseline, dataset="tiny", config_dict=settings(epochs=1), saved=True)
     assert set(result["test_result"]) == METRICS
