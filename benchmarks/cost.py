@@ -12,7 +12,6 @@ models alike.
 """
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -22,6 +21,8 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import write_report  # noqa: E402
 from recbole_fame import Config, create_dataset, data_preparation, get_model  # noqa: E402
 
 
@@ -180,13 +181,7 @@ def main():
             f"{r['train_ratio']:.2f} | {r['infer_s_per_1000_users'] * 1000:.1f} | {r['infer_ratio']:.2f} | "
             f"{r['params']:,} | {r['extra_params']:+,} | {r['memory_mb']:.1f} | {r['memory_ratio']:.2f} |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
-        with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
-            json.dump({"device": device_name, "args": vars(args), "rows": rows}, f, indent=1)
+    write_report(lines, args.out, {"device": device_name, "args": vars(args), "rows": rows})
 
 
 if __name__ == "__main__":

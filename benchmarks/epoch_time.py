@@ -9,7 +9,6 @@ each in turn, until every loader is exhausted), so a slow phase of a shared mach
 """
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -18,6 +17,8 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import write_report  # noqa: E402
 from recbole_fame import Config, create_dataset, data_preparation, get_model  # noqa: E402
 
 SETUPS = [
@@ -78,13 +79,7 @@ def main():
     for r in rows:
         lines.append(f"| {r['model']} | {r['train_mode']} | {r['length_bucketing']} | {r['samples']:,} | {r['steps']} | "
                      f"{r['seconds']:.1f} | {r['seconds'] / reference:.2f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
-        with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
-            json.dump({"device": device, "machine": platform.node(), "rows": rows}, f, indent=1)
+    write_report(lines, args.out, {"device": device, "machine": platform.node(), "rows": rows})
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import write_report  # noqa: E402
 
 
 def write_dataset(folder, users, items, actions, seed=0):
@@ -89,13 +91,7 @@ def main():
             lines.append(f"| {r['MAX_ITEM_LIST_LENGTH']} | {r['train_mode']} | failed: {r['error']} | | |")
         else:
             lines.append(f"| {r['MAX_ITEM_LIST_LENGTH']} | {r['train_mode']} | {r['train_samples']:,} | {r['peak_rss_mb']:,.0f} | {r['seconds']:.0f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
-        with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
-            json.dump(rows, f, indent=1)
+    write_report(lines, args.out, rows)
 
 
 if __name__ == "__main__":

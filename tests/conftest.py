@@ -1,6 +1,5 @@
 """Shared fixtures: a tiny shipped dataset and a quiet, isolated RecBole configuration."""
 
-import os
 import sys
 from pathlib import Path
 

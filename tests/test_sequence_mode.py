@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from recbole.data.interaction import Interaction
 
 from recbole_fame import Config, create_dataset, data_preparation, get_model, run_recbole_fame
 from recbole_fame.errors import ConfigurationError

@@ -25,7 +25,6 @@ from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.model.layers import TransformerEncoder
 from recbole.utils import InputType
 
-from recbole_fame.errors import CheckpointError
 from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention
 from recbole_fame.utils import model_settings, require
 

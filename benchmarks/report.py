@@ -1,0 +1,15 @@
+"""Shared output of the benchmark scripts: print a markdown report and keep it with its raw numbers."""
+
+import json
+import os
+
+
+def write_report(lines, out, data):
+    """Print ``lines`` as one markdown text; with ``out``, write it there and ``data`` as JSON beside it."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if out:
+        with open(out, "w") as f:
+            f.write(text)
+        with open(os.path.splitext(out)[0] + ".json", "w") as f:
+            json.dump(data, f, indent=1)
