@@ -133,6 +133,7 @@ def check_dataset_files(config):
     dataset = config["dataset"]
     inter_file = os.path.join(data_path, f"{dataset}.inter")
     if os.path.isfile(inter_file):
+        check_inter_header(config, inter_file)
         return
     try:
         from recbole_fame.prepare import prepare_hint
@@ -145,6 +146,29 @@ def check_dataset_files(config):
         f"recbole_fame never downloads datasets. To create it: {hint}. "
         "Or point --data_path at the folder that holds <dataset>/<dataset>.inter."
     )
+
+
+def check_inter_header(config, inter_file):
+    """Name the file and the columns when the interaction file is empty or lacks what the run needs."""
+    with open(inter_file, "r", encoding="utf-8") as f:
+        header = f.readline().rstrip("\r\n")
+    if not header.strip():
+        raise DatasetNotFoundError(f"{inter_file} is empty: it needs a header line such as "
+                                   "'user_id:token\titem_id:token\ttimestamp:float' and one interaction per line.")
+    separator = config["field_separator"] or "\t"
+    columns = [column.split(":")[0] for column in header.split(separator)]
+    needed = [config["USER_ID_FIELD"], config["ITEM_ID_FIELD"]]
+    if str(config["MODEL_TYPE"]) == "ModelType.SEQUENTIAL":
+        needed.append(config["TIME_FIELD"])
+    load_col = (config["load_col"] or {}).get("inter") if isinstance(config["load_col"], dict) else None
+    needed += [column for column in (load_col or []) if column not in needed]
+    missing = [column for column in needed if column not in columns]
+    if missing:
+        raise DatasetNotFoundError(
+            f"{inter_file} lacks the column(s) {missing} (its header has {columns}). Sequential models need the "
+            "user, item and time fields (USER_ID_FIELD, ITEM_ID_FIELD, TIME_FIELD); rename the columns in the "
+            "header, or set those fields and load_col to the names the file uses."
+        )
 
 
 def create_dataset(config):

@@ -85,3 +85,41 @@ def test_crafted_pickle_outside_checkpoint_dir_is_not_unpickled(tmp_path):
     with pytest.raises(CheckpointError, match="Refusing to unpickle"):
         load_recbole_checkpoint(evil, {"checkpoint_dir": str(tmp_path / "saved"), "trust_checkpoint": False})
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "header,message",
+    [("", "is empty"), ("user_id:token\titem_id:token\n", "lacks the column(s) ['timestamp']")],
+)
+def test_bad_interaction_file_is_named_with_what_is_wrong(monkeypatch, capsys, tmp_path, header, message):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "broken.inter").write_text(header + ("u1\ti1\n" if header else ""))
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=broken", f"--data_path={tmp_path}") == 2
+    err = capsys.readouterr().err
+    assert message in err and str(folder / "broken.inter") in err
+
+
+BAD_SETTINGS = {
+    "n_heads": [0, -2, 2.5, "four", True],
+    "num_experts": [0, -1, 1.5, "x"],
+    "n_layers": [0, 3.0],
+    "hidden_size": [0, "64"],
+    "hidden_dropout_prob": [1.0, -0.1, "high"],
+    "attn_dropout_prob": [2, True],
+    "head_mixing": ["max", 1],
+    "train_mode": ["all", 0],
+    "loss_type": ["BPR"],
+}
+
+
+@pytest.mark.parametrize("key,value", [(k, v) for k, values in BAD_SETTINGS.items() for v in values])
+def test_every_fame_setting_out_of_range_gives_one_configuration_error(settings, key, value):
+    from recbole_fame import FAME, Config, create_dataset, data_preparation
+    from recbole_fame.errors import ConfigurationError
+
+    config = Config(model="FAME", dataset="tiny", config_dict=settings())
+    train_data, _, _ = data_preparation(config, create_dataset(config))
+    config[key] = value
+    with pytest.raises(ConfigurationError, match=key):
+        FAME(config, train_data._dataset)
