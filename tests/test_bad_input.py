@@ -109,6 +109,7 @@ BAD_SETTINGS = {
     "attn_dropout_prob": [2, True],
     "head_mixing": ["max", 1],
     "train_mode": ["all", 0],
+    "facet_init": ["identity"],
     "loss_type": ["BPR"],
 }
 

@@ -142,3 +142,10 @@ def test_drop_in_recbole_pipeline_needs_nothing_fame_specific(tmp_path):
     trainer.fit(train_data, valid_data, saved=True, show_progress=False)
     result = trainer.evaluate(test_data, load_best_model=True)
     assert "ndcg@10" in result and 0 <= result["ndcg@10"] <= 1
+
+
+def test_slice_initialisation_gives_each_head_its_slice_of_the_item_embedding(settings):
+    model, _ = model_and_batch(settings, n_heads=4, facet_init="slice")
+    items = model.item_embedding.weight
+    sub = model.facet_prediction.head_item_embeddings(items)  # [H, V, d']
+    torch.testing.assert_close(sub, items.view(items.size(0), 4, -1).transpose(0, 1))

@@ -110,6 +110,13 @@ class FacetPrediction(nn.Module):
         self.facet_projection = nn.Parameter(torch.empty(n_heads, hidden_size, head_size))  # [H, d, d']
         self.gate = nn.Linear(hidden_size, n_heads) if n_heads > 1 else None
 
+    def select_head_slices(self):
+        """Set W_f^(h) to the block selector, so that x_v^(h) starts as head h's slice of x_v."""
+        heads, hidden, head_size = self.facet_projection.shape
+        with torch.no_grad():
+            blocks = self.facet_projection.zero_().view(heads, heads, head_size, head_size)
+            blocks[torch.arange(heads), torch.arange(heads)] = torch.eye(head_size)
+
     def gate_weights(self, head_states):
         # head_states [..., H, d'] -> g~ [..., H]  (Eq. 10)
         if self.gate is None:

@@ -31,7 +31,7 @@ from recbole_fame.utils import model_settings, require
 SETTINGS = (
     "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",
     "hidden_act", "layer_norm_eps", "initializer_range", "loss_type", "num_experts", "head_mixing",
-    "pretrained_path", "text_pretrained_path", "train_mode",
+    "pretrained_path", "text_pretrained_path", "train_mode", "facet_init",
 )
 
 
@@ -56,6 +56,7 @@ def check_settings(s):
     require(s["loss_type"] == "CE", f"FAME trains with full-softmax cross-entropy: loss_type must be 'CE', got {s['loss_type']!r}")
     require(s["head_mixing"] in ("logits", "probs"), f"head_mixing must be 'logits' or 'probs', got {s['head_mixing']!r}")
     require(s["train_mode"] in ("prefix", "sequence"), f"train_mode must be 'prefix' or 'sequence', got {s['train_mode']!r}")
+    require(s["facet_init"] in ("normal", "slice"), f"facet_init must be 'normal' or 'slice', got {s['facet_init']!r}")
 
 
 class FAME(SequentialRecommender):
@@ -110,6 +111,8 @@ class FAME(SequentialRecommender):
         self.loss_fct = nn.CrossEntropyLoss()
 
         self.apply(self._init_weights)
+        if s["facet_init"] == "slice":
+            self.facet_prediction.select_head_slices()
         if s["pretrained_path"]:
             from recbole_fame.model.warm_start import load_sasrec_into_fame
 
