@@ -12,4 +12,5 @@ fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 # The CPU wheel first, so that no dependency pulls a multi-GB CUDA build of torch.
 .venv/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0
+rm -rf build  # no stale files from an earlier build in the wheel
 .venv/bin/python -m pip install -q --disable-pip-version-check ".[text,test]"

@@ -23,3 +23,17 @@ def test_installed_package_finds_its_yaml(tmp_path):
         pytest.skip("editable install: the source tree's properties/ is used")
     assert folder == os.path.join(os.path.dirname(package_file), "properties")
     assert fame_yaml and os.path.isfile(fame_yaml)
+
+
+def test_setup_cfg_lists_every_subpackage():
+    import configparser
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    on_disk = {
+        ".".join(path.parent.relative_to(root).parts) for path in (root / "recbole_fame").rglob("__init__.py")
+    }
+    assert on_disk <= listed, f"add to setup.cfg [options] packages: {sorted(on_disk - listed)}"
