@@ -110,6 +110,7 @@ BAD_SETTINGS = {
     "head_mixing": ["max", 1],
     "train_mode": ["all", 0],
     "facet_init": ["identity"],
+    "attention_residual": ["yes", 1],
     "loss_type": ["BPR"],
 }
 

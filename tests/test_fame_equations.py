@@ -92,6 +92,8 @@ def reference(model, x, t):
         else:
             beta = [1.0]
         f = [sum(beta[n] * expert_out[n][k] for n in range(N)) for k in range(dh)]  # Eq. 17
+        if att.residual:  # the optional residual: head h's slice of x_t
+            f = [f[k] + xs[t][h * dh + k] for k in range(dh)]
         inner = [max(0.0, dot(W1[r], f) + b1[r]) for r in range(dh)]
         ffn_out = [dot(W2[r], inner) + b2[r] for r in range(dh)]
         head_states.append(layer_norm([a + b for a, b in zip(f, ffn_out)], ln_w, ln_b, model.layer_norm_eps))  # Eq. 7
@@ -116,9 +118,10 @@ def reference(model, x, t):
     return head_states, expert_weights, gate, head_scores, fused, mixture
 
 
-@pytest.mark.parametrize("n_heads,num_experts", [(2, 3), (4, 1), (1, 2)])
-def test_forward_matches_loop_reference(tiny_dataset, n_heads, num_experts):
-    model = build(tiny_dataset, n_heads=n_heads, num_experts=num_experts, hidden_size=16, head_mixing="logits")
+@pytest.mark.parametrize("n_heads,num_experts,residual", [(2, 3, False), (4, 1, False), (1, 2, False), (2, 2, True)])
+def test_forward_matches_loop_reference(tiny_dataset, n_heads, num_experts, residual):
+    model = build(tiny_dataset, n_heads=n_heads, num_experts=num_experts, hidden_size=16, head_mixing="logits",
+                  attention_residual=residual)
     item_seq, item_seq_len = random_batch(model)
     out = model.explain(item_seq, item_seq_len)
     x = lower_layers(model, item_seq)
@@ -133,7 +136,7 @@ def test_forward_matches_loop_reference(tiny_dataset, n_heads, num_experts):
 
 
 def test_probability_mixing_matches_reference(tiny_dataset):
-    model = build(tiny_dataset, n_heads=2, num_experts=2, hidden_size=16, head_mixing="probs")
+    model = build(tiny_dataset, n_heads=2, num_experts=2, hidden_size=16, head_mixing="probs", attention_residual=False)
     item_seq, item_seq_len = random_batch(model)
     scores = model.full_sort_predict({model.ITEM_SEQ: item_seq, model.ITEM_SEQ_LEN: item_seq_len})
     x = lower_layers(model, item_seq)

@@ -22,8 +22,9 @@ class MoEAttention(nn.Module):
     so a SASRec checkpoint's last-layer K and V load into them unchanged.
     """
 
-    def __init__(self, n_heads, hidden_size, num_experts, attn_dropout_prob):
+    def __init__(self, n_heads, hidden_size, num_experts, attn_dropout_prob, residual=False):
         super().__init__()
+        self.residual = residual
         self.n_heads = n_heads
         self.num_experts = num_experts
         self.head_size = hidden_size // n_heads
@@ -72,11 +73,14 @@ class MoEAttention(nn.Module):
 
         if self.router is None:
             f = expert_out.squeeze(2)  # [B, H, Lq, d']
-            return f, f.new_ones(f.shape[:-1] + (1,))
-        batch, heads, experts, positions, size = expert_out.shape
-        concat = expert_out.permute(0, 1, 3, 2, 4).reshape(batch, heads, positions, experts * size)
-        beta = torch.softmax(torch.einsum("bhlc,hcn->bhln", concat, self.router), dim=-1)  # Eq. 16
-        f = torch.einsum("bhln,bhnlk->bhlk", beta, expert_out)  # [B, H, Lq, d'] Eq. 17
+            beta = f.new_ones(f.shape[:-1] + (1,))
+        else:
+            batch, heads, experts, positions, size = expert_out.shape
+            concat = expert_out.permute(0, 1, 3, 2, 4).reshape(batch, heads, positions, experts * size)
+            beta = torch.softmax(torch.einsum("bhlc,hcn->bhln", concat, self.router), dim=-1)  # Eq. 16
+            f = torch.einsum("bhln,bhnlk->bhlk", beta, expert_out)  # [B, H, Lq, d'] Eq. 17
+        if self.residual:  # not in the paper's equations: SASRec's residual, head h gets its slice of x_i
+            f = f + self._split_heads(query_input)
         return f, beta
 
 
