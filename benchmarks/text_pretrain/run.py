@@ -1,0 +1,165 @@
+"""Benchmark of the text-enhanced facet-aware pre-training (FAMETextPretrain) on one dataset.
+
+For ``--dataset``:
+
+1. ``FAMETextPretrain`` (default settings of properties/model/FAMETextPretrain.yaml and the dataset's yaml):
+   the facet-by-head table and the test HR/NDCG of its text-similarity ranking;
+2. ``FAME`` from random item embeddings and ``FAME`` started from that checkpoint (``text_pretrained_path``),
+   same seed and budget: ``train_mode=sequence length_bucketing=True`` plus ``--set`` settings.
+
+Each run goes through :func:`recbole_fame.run_recbole_fame`, exactly what ``run_recbole_fame.py`` runs; the
+equivalent command lines are written next to the numbers. Results go to ``<out>/<dataset>.json``, and
+``<out>/README.md`` is regenerated from every ``<out>/*.json``.
+
+    nice -n 10 python benchmarks/text_pretrain/run.py --dataset=ml-100k --set epochs=30 stopping_step=5
+"""
+
+import argparse
+import glob
+import json
+import os
+import platform
+import sys
+import time
+
+import torch
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+from recbole_fame import run_recbole_fame
+from recbole_fame.text import read_text_metadata
+from recbole_fame.text.disentanglement import format_report
+
+METRICS = ("hit@10", "ndcg@10", "hit@20", "ndcg@20")
+
+
+def parse_value(text):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False}.get(text, text)
+
+
+def command(model, dataset, settings):
+    return "python run_recbole_fame.py " + " ".join(
+        [f"--model={model}", f"--dataset={dataset}"] + [f"--{k}={v}" for k, v in settings.items()]
+    )
+
+
+def run(model, dataset, settings):
+    start = time.time()
+    result = run_recbole_fame(model=model, dataset=dataset, config_dict=dict(settings), saved=True)
+    wall = time.time() - start
+    return {
+        "command": command(model, dataset, settings),
+        "test": {k: float(v) for k, v in result["test_result"].items()},
+        "best_valid": {k: float(v) for k, v in (result["best_valid_result"] or {}).items()},
+        "epochs": result.get("epochs"),
+        "best_epoch": result.get("best_epoch"),
+        "epochs_to_best": None if result.get("best_epoch") is None else result["best_epoch"] + 1,
+        "seconds_per_epoch": result.get("seconds_per_epoch"),
+        "wall_seconds": wall,
+        "checkpoint": result["saved_model_file"],
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--out", default=os.path.join(REPO, "results", "text_pretrain"))
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--checkpoint_dir", default="saved/text_pretrain")
+    parser.add_argument("--pretrain_set", nargs="*", default=[], help="key=value settings of the pre-training only")
+    parser.add_argument("--set", nargs="*", default=[], help="key=value settings of both FAME runs")
+    parser.add_argument("--only_pretrain", action="store_true", help="stop after the pre-training")
+    parser.add_argument("--reuse_pretrain", action="store_true",
+                        help="take the pre-training from an earlier --only_pretrain run's <out>/<dataset>.json")
+    args = parser.parse_args(argv)
+    common = {"seed": args.seed, "checkpoint_dir": args.checkpoint_dir, "show_progress": False}
+    pretrain_settings = dict(common)
+    pretrain_settings.update({k: parse_value(v) for k, v in (kv.split("=", 1) for kv in args.pretrain_set)})
+    fame_settings = dict(common, train_mode="sequence", length_bucketing=True)
+    fame_settings.update({k: parse_value(v) for k, v in (kv.split("=", 1) for kv in args.set)})
+
+    this_command = "python " + " ".join(
+        [os.path.relpath(os.path.abspath(__file__), REPO)] + (argv if argv is not None else sys.argv[1:]))
+    record = {"dataset": args.dataset, "seed": args.seed, "benchmark_commands": [this_command],
+              "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} torch threads, torch {torch.__version__}"}
+    out_file = os.path.join(args.out, f"{args.dataset}.json")
+    if args.reuse_pretrain:
+        with open(out_file) as f:
+            earlier = json.load(f)
+        record.update({key: earlier[key] for key in ("pretrain", "report", "report_table", "encoder")})
+        record["benchmark_commands"] = earlier["benchmark_commands"] + [this_command]
+    else:
+        record["pretrain"] = run("FAMETextPretrain", args.dataset, pretrain_settings)
+        metadata = read_text_metadata(record["pretrain"]["checkpoint"])
+        record["report"] = metadata["report"]
+        record["report_table"] = format_report(metadata["report"])
+        record["pretrain"]["best_pretrain_epoch"] = metadata.get("epoch")
+        record["encoder"] = metadata["encoder"]["name"]
+    if not args.only_pretrain:
+        checkpoint = record["pretrain"]["checkpoint"]
+        record["fame_random"] = run("FAME", args.dataset, fame_settings)
+        record["fame_text"] = run("FAME", args.dataset, dict(fame_settings, text_pretrained_path=checkpoint))
+    os.makedirs(args.out, exist_ok=True)
+    with open(out_file, "w") as f:
+        json.dump(record, f, indent=1)
+    write_markdown(args.out)
+
+
+def write_markdown(out):
+    lines = [
+        "# Text-enhanced facet-aware pre-training: results",
+        "",
+        ("Generated by `benchmarks/text_pretrain/run.py` from the JSON files in this folder (one per dataset); "
+         "see `benchmarks/text_pretrain/README.md` for the method and the choices behind it."),
+        "",
+    ]
+    for path in sorted(glob.glob(os.path.join(out, "*.json"))):
+        with open(path) as f:
+            r = json.load(f)
+        p, a, b = r["pretrain"], r.get("fame_random"), r.get("fame_text")
+        lines += [
+            f"## {r['dataset']}",
+            "",
+            f"Machine: {r['machine']}; seed {r['seed']}; encoder {r['encoder']}.",
+            "",
+            "Benchmark command(s): " + "; ".join(f"`{c}`" for c in r.get("benchmark_commands") or [r["benchmark_command"]]) + ", which run:",
+            "",
+            "```bash",
+            p["command"],
+            *([a["command"], b["command"].replace(p["checkpoint"], "<the FAMETextPretrain checkpoint>")] if a else []),
+            "```",
+            "",
+            (f"### Facet-by-head table (pre-training: {p['epochs']} epochs, best epoch {p['best_pretrain_epoch']}, "
+             f"{p['wall_seconds']:.0f} s wall including text encoding or cache)"),
+            "",
+            "```",
+            r["report_table"],
+            "```",
+            "",
+            "### FAME from random vs from text embeddings (same seed and budget)",
+            "",
+            "| run | test HR@10 | test NDCG@10 | test HR@20 | test NDCG@20 | best valid NDCG@10 | epochs to best valid | epochs run | s / epoch |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        runs = (("FAME, random item embeddings", a), ("FAME, from FAMETextPretrain", b),
+                ("FAMETextPretrain alone (text-similarity ranking)", p))
+        for name, run_ in (item for item in runs if item[1]):
+            test = run_["test"]
+            lines.append(
+                f"| {name} | {test['hit@10']:.4f} | {test['ndcg@10']:.4f} | {test['hit@20']:.4f} | {test['ndcg@20']:.4f} | "
+                + (f"{run_['best_valid']['ndcg@10']:.4f} | {run_['epochs_to_best']} | {run_['epochs']} | "
+                   f"{run_['seconds_per_epoch']:.1f} |" if "ndcg@10" in run_["best_valid"] else "- | - | - | - |")
+            )
+        lines.append("")
+    with open(os.path.join(out, "README.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

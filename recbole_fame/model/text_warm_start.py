@@ -1,0 +1,76 @@
+"""FAME started from the text-enhanced facet-aware pre-training (``text_pretrained_path``).
+
+The checkpoint of :class:`~recbole_fame.model.sequential_recommender.fametextpretrain.FAMETextPretrain`
+(safetensors + JSON metadata, see :mod:`recbole_fame.text.checkpoint`) gives FAME:
+
+* ``item_embedding``: x_v = [z_v^(1) | ... | z_v^(H)], the items' facet-specific text embeddings (cold items,
+  which have text but no training interaction, included; the padding item stays zero);
+* ``facet_prediction.facet_projection`` W_f^(h) [H, d, d']: the block selector (W_f^(h)[h d' + i, i] = 1, else
+  0), so FAME's per-head item sub-embedding x_v W_f^(h) (Eq. 9) starts as exactly head h's pre-trained slice
+  z_v^(h), the space the pre-training shaped for facet h.
+
+Everything else keeps its initialisation (or the SASRec warm start, when ``pretrained_path`` is also set),
+and the whole model is then fine-tuned end to end. A checkpoint for another dataset, item set (count or
+token order), hidden_size or n_heads is refused with one message listing every difference.
+"""
+
+from logging import getLogger
+
+import torch
+
+from recbole_fame.errors import CheckpointError
+from recbole_fame.text.checkpoint import load_text_checkpoint
+
+
+def block_selector(n_heads, hidden_size):
+    """[H, d, d'] with W^(h)[h d' + i, i] = 1: x W^(h) is head h's slice of x."""
+    head_size = hidden_size // n_heads
+    eye = torch.eye(hidden_size).view(hidden_size, n_heads, head_size)  # [d, H, d']
+    return eye.permute(1, 0, 2).contiguous()
+
+
+def _differences(fame, metadata, tensors, config, dataset):
+    found = []
+    if metadata.get("dataset") != config["dataset"]:
+        found.append(f"dataset is '{metadata.get('dataset')}', this run's is '{config['dataset']}'")
+    tokens = [str(token) for token in dataset.field2id_token[dataset.iid_field]]
+    theirs = metadata.get("item_tokens") or []
+    if len(theirs) != len(tokens):
+        found.append(f"it has {len(theirs)} item ids, this dataset has {len(tokens)}")
+    else:
+        moved = [i for i, (a, b) in enumerate(zip(theirs, tokens)) if a != b]
+        if moved:
+            i = moved[0]
+            found.append(f"the item tokens are in another order ({len(moved)} ids differ, e.g. id {i} is "
+                         f"'{theirs[i]}' there and '{tokens[i]}' here)")
+    for key, ours in (("hidden_size", fame.hidden_size), ("n_heads", fame.n_heads)):
+        if metadata.get(key) != ours:
+            found.append(f"{key} is {metadata.get(key)}, this run's is {ours}")
+    items = tensors.get("item_embedding")
+    if items is None:
+        found.append("it has no item_embedding tensor")
+    elif not found and tuple(items.shape) != tuple(fame.item_embedding.weight.shape):
+        found.append(f"item_embedding has shape {tuple(items.shape)}, FAME's is {tuple(fame.item_embedding.weight.shape)}")
+    return found
+
+
+def load_text_checkpoint_into_fame(fame, path, config, dataset):
+    """Start ``fame``'s item embeddings and facet projections from the text checkpoint at ``path`` (in place)."""
+    tensors, metadata = load_text_checkpoint(path)
+    differences = _differences(fame, metadata, tensors, config, dataset)
+    if differences:
+        raise CheckpointError(
+            f"Cannot start FAME from the text checkpoint {path}: " + "; ".join(differences)
+            + f". Pre-train on this dataset with FAME's sizes: python run_recbole_fame.py --model=FAMETextPretrain "
+            f"--dataset={config['dataset']} --hidden_size={fame.hidden_size} --n_heads={fame.n_heads} "
+            "(with the same data settings, e.g. load_col, as this run)."
+        )
+    with torch.no_grad():
+        fame.item_embedding.weight.copy_(tensors["item_embedding"].to(fame.item_embedding.weight.device))
+        projection = fame.facet_prediction.facet_projection
+        projection.copy_(block_selector(fame.n_heads, fame.hidden_size).to(projection.device))
+    getLogger().info(
+        f"Text warm start from {path}: item embeddings of {metadata['n_items'] - 1} items from "
+        f"{metadata['encoder']['name']} with facet heads {metadata.get('head_tasks')}; facet projections W_f start "
+        "as the block selector."
+    )

