@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 import recbole_fame  # noqa: F401  (applies the numpy/torch compatibility fixes first)
 
@@ -32,6 +33,15 @@ def tiny_settings(tmp_path, **overrides):
     }
     settings.update(overrides)
     return settings
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and on a busy machine two threads can be many times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(autouse=True)

@@ -20,15 +20,6 @@ REPO = Path(__file__).resolve().parents[1]
 LOAD_COL = {"inter": ["user_id", "item_id", "timestamp"], "item": ["item_id", "title"]}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and on a busy machine two threads can be many times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, one_torch_thread):
     """A tiny FAME (H=2, N=3, items with titles) and a tiny SASRec, trained once for the module on a copy of

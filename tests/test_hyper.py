@@ -8,22 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from recbole_fame.errors import ConfigurationError
 from recbole_fame.tuning import extra_settings, grid_size, output_paths, read_params_file, summary
 from tests.conftest import TEST_DATA
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and on a busy machine two threads can be many times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_hyperopt_exhaustive_runs_the_whole_grid_without_importing_ray(tmp_path):
