@@ -34,6 +34,7 @@ def load_recbole_checkpoint(path, config, map_location="cpu"):
         raise CheckpointError(
             f"Refusing to unpickle {path}: RecBole checkpoints are Python pickles, which can run code "
             f"when loaded, and this file is not in the run's checkpoint_dir ({checkpoint_dir}). "
-            "Move it there, or pass --trust_checkpoint=True if you trust where it came from."
+            "Move it there, or opt in if you trust where it came from: trust_checkpoint: True in the "
+            "configuration (--trust_checkpoint=True for run_recbole_fame.py, --trust_checkpoint for explain)."
         )
     return torch.load(path, map_location=map_location, weights_only=False)

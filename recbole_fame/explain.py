@@ -18,9 +18,8 @@ held-out test item. The report shows
   items except the padding item 0, which is never recommended (as in RecBole's full-sort evaluation).
 
 Trust: RecBole checkpoints are Python pickles, which can run code when loaded. ``load_data_and_model``
-treats the checkpoint's own folder as its ``checkpoint_dir``, so naming a checkpoint file here is the
-opt-in: only explain checkpoints you (or your own runs) wrote. ``--trust_checkpoint`` is passed on to the
-loader unchanged.
+reads them only from ``./saved`` (RecBole's default ``checkpoint_dir``, where your own runs write);
+``--trust_checkpoint`` is the explicit opt-in for a checkpoint elsewhere that you trust.
 
 Exit status: 0 on success; 2, with one message and no traceback, for an unknown user, a checkpoint of a
 model other than FAME, a dataset whose items differ from the checkpoint's, or an unreadable checkpoint.
@@ -437,8 +436,7 @@ def build_parser():
     parser.add_argument("--png", help="also draw the explanation as a PNG figure to this file")
     parser.add_argument(
         "--trust_checkpoint", action="store_true",
-        help="passed to load_data_and_model; a checkpoint named by path is read from its own folder, which "
-             "counts as trusted: only explain checkpoints you trust (they are pickles)",
+        help="read a checkpoint from outside ./saved (RecBole checkpoints are pickles: only ones you trust)",
     )
     return parser
 

@@ -152,21 +152,19 @@ def objective_function(config_dict=None, config_file_list=None, saved=True):
     }
 
 
-def load_data_and_model(model_file, trust_checkpoint=False):
+def load_data_and_model(model_file, trust_checkpoint=False, checkpoint_dir="saved"):
     """Rebuild the configuration, dataset, dataloaders and trained model from a checkpoint.
 
-    The checkpoint is a pickle: it is read only from inside its own ``checkpoint_dir`` unless
-    ``trust_checkpoint`` is True.
+    The checkpoint is a pickle: it is read only from inside ``checkpoint_dir`` (RecBole's default folder for
+    the runs' own checkpoints) unless ``trust_checkpoint`` is True.
     """
-    import os
 
     import torch
 
     from recbole_fame.checkpoint import load_recbole_checkpoint
 
-    folder = os.path.dirname(os.path.abspath(model_file))
     checkpoint = load_recbole_checkpoint(
-        model_file, {"checkpoint_dir": folder, "trust_checkpoint": trust_checkpoint}, map_location="cpu"
+        model_file, {"checkpoint_dir": checkpoint_dir, "trust_checkpoint": trust_checkpoint}, map_location="cpu"
     )
     config = checkpoint["config"]
     config["single_spec"], config["local_rank"] = True, 0  # a checkpoint of a DDP run loads in one process

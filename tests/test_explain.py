@@ -49,7 +49,7 @@ def user_items(user):
 
 def fresh_scores(checkpoint, history_ids):
     """FAME's explain outputs recomputed independently for one sequence of internal item ids."""
-    _, model, _, _, _, _ = load_data_and_model(checkpoint)
+    _, model, _, _, _, _ = load_data_and_model(checkpoint, trust_checkpoint=True)
     model.eval()
     seq = torch.zeros(1, model.max_seq_length, dtype=torch.long)
     seq[0, : len(history_ids)] = torch.tensor(history_ids)
@@ -65,7 +65,7 @@ def ids_by_score(scores, k):
 
 def test_report_json_and_figure(trained, tmp_path, capsys):
     out_json, out_png = tmp_path / "u1.json", tmp_path / "u1.png"
-    assert main(["--checkpoint", trained.fame, "--user", "u1", "--topk", "5", "--json", str(out_json),
+    assert main(["--checkpoint", trained.fame, "--trust_checkpoint", "--user", "u1", "--topk", "5", "--json", str(out_json),
                  "--png", str(out_png)]) == 0
     text = capsys.readouterr().out
     for section in ("Recent history", "Held-out test item", "Gate weights per head", "Expert (router) weights",
@@ -104,7 +104,8 @@ def test_report_json_and_figure(trained, tmp_path, capsys):
 def test_unknown_user_names_it_and_shows_examples(trained, tmp_path):
     """The real entry point in a fresh process: one message, exit status 2, no traceback."""
     proc = subprocess.run(
-        [sys.executable, "-m", "recbole_fame.explain", "--checkpoint", trained.fame, "--user", "nobody"],
+        [sys.executable, "-m", "recbole_fame.explain", "--checkpoint", trained.fame, "--trust_checkpoint",
+         "--user", "nobody"],
         cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1"),
         capture_output=True, text=True, timeout=120,
     )
@@ -114,9 +115,15 @@ def test_unknown_user_names_it_and_shows_examples(trained, tmp_path):
 
 
 def test_checkpoint_of_another_model_is_refused(trained, capsys):
-    assert main(["--checkpoint", trained.sasrec, "--user", "u1"]) == 2
+    assert main(["--checkpoint", trained.sasrec, "--trust_checkpoint", "--user", "u1"]) == 2
     err = capsys.readouterr().err
     assert "explain needs a FAME checkpoint, this is SASRec" in err and "Traceback" not in err
+
+
+def test_checkpoint_outside_saved_needs_the_opt_in(trained, capsys):
+    assert main(["--checkpoint", trained.fame, "--user", "u1"]) == 2  # the test runs in another folder
+    err = capsys.readouterr().err
+    assert "Refusing to unpickle" in err and "Traceback" not in err
 
 
 def test_dataset_without_the_checkpoints_items_is_refused(trained, tmp_path, capsys):
