@@ -75,8 +75,9 @@ def main(argv=None):
     parser.add_argument("--pretrain_set", nargs="*", default=[], help="key=value settings of the pre-training only")
     parser.add_argument("--set", nargs="*", default=[], help="key=value settings of both FAME runs")
     parser.add_argument("--only_pretrain", action="store_true", help="stop after the pre-training")
-    parser.add_argument("--reuse_pretrain", action="store_true",
-                        help="take the pre-training from an earlier --only_pretrain run's <out>/<dataset>.json")
+    parser.add_argument("--reuse_pretrain", nargs="?", const="", default=None, metavar="JSON",
+                        help="take the pre-training from an earlier run's JSON (default <out>/<dataset>.json)")
+    parser.add_argument("--tag", default="", help="results go to <out>/<dataset>-<tag>.json")
     args = parser.parse_args(argv)
     common = {"seed": args.seed, "checkpoint_dir": args.checkpoint_dir, "show_progress": False}
     pretrain_settings = dict(common)
@@ -86,11 +87,11 @@ def main(argv=None):
 
     this_command = "python " + " ".join(
         [os.path.relpath(os.path.abspath(__file__), REPO)] + (argv if argv is not None else sys.argv[1:]))
-    record = {"dataset": args.dataset, "seed": args.seed, "benchmark_commands": [this_command],
+    record = {"dataset": args.dataset, "tag": args.tag, "seed": args.seed, "benchmark_commands": [this_command],
               "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} torch threads, torch {torch.__version__}"}
-    out_file = os.path.join(args.out, f"{args.dataset}.json")
-    if args.reuse_pretrain:
-        with open(out_file) as f:
+    out_file = os.path.join(args.out, f"{args.dataset}{'-' + args.tag if args.tag else ''}.json")
+    if args.reuse_pretrain is not None:
+        with open(args.reuse_pretrain or os.path.join(args.out, f"{args.dataset}.json")) as f:
             earlier = json.load(f)
         record.update({key: earlier[key] for key in ("pretrain", "report", "report_table", "encoder")})
         record["benchmark_commands"] = earlier["benchmark_commands"] + [this_command]
@@ -124,9 +125,10 @@ def write_markdown(out):
             r = json.load(f)
         p, a, b = r["pretrain"], r.get("fame_random"), r.get("fame_text")
         lines += [
-            f"## {r['dataset']}",
+            f"## {r['dataset']}" + (f" ({r['tag']})" if r.get("tag") else ""),
             "",
-            f"Machine: {r['machine']}; seed {r['seed']}; encoder {r['encoder']}.",
+            (f"Machine: {r['machine']}, shared with other jobs (wall-clock times are only indicative); seed "
+             f"{r['seed']}; encoder {r['encoder']}."),
             "",
             "Benchmark command(s): " + "; ".join(f"`{c}`" for c in r.get("benchmark_commands") or [r["benchmark_command"]]) + ", which run:",
             "",
