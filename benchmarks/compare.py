@@ -12,7 +12,6 @@ process, so one failure does not stop the others.
 """
 
 import argparse
-import ast
 import json
 import os
 import platform
@@ -23,13 +22,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 METRICS = ["hit@5", "hit@10", "hit@20", "ndcg@5", "ndcg@10", "ndcg@20"]
 METRIC_NAMES = {"hit": "HR", "ndcg": "NDCG"}
-
-
-def parse_value(text):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
+sys.path.insert(0, ROOT)
+from recbole_fame.tuning import parse_setting  # noqa: E402  (the runner's reading of --key=value values)
 
 
 def parse_settings(items):
@@ -40,7 +34,7 @@ def parse_settings(items):
         key, sep, value = item.partition("=")
         if not sep:
             raise SystemExit(f"error: setting '{item}' is not key=value")
-        settings[key.strip()] = parse_value(value.strip())
+        settings[key.strip()] = parse_setting(value.strip())
     return settings
 
 
