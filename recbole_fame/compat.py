@@ -11,6 +11,10 @@ Importing :mod:`recbole_fame` applies them once:
   checkpoint through :func:`recbole_fame.checkpoint.load_recbole_checkpoint`, which unpickles only files in
   the run's own ``checkpoint_dir`` (or anywhere after the explicit opt-in ``trust_checkpoint: True``).
   This covers RecBole's own trainers too, so the drop-in pipeline and the baselines work unchanged.
+* RecBole keeps only the best epoch, without random states, so a resumed run neither continues from
+  where it stopped nor repeats the uninterrupted run. The patched ``_train_epoch`` also keeps a last-epoch
+  checkpoint with the random states, and ``resume_checkpoint`` restores it
+  (:mod:`recbole_fame.training_state`).
 * RecBole stops on a NaN loss with "Training loss is nan" and trains on through an infinite one. The
   patched ``Trainer._check_nan`` stops on either with the epoch, the step and the setting most likely at
   fault (:class:`~recbole_fame.errors.TrainingDivergedError`).
@@ -48,8 +52,9 @@ def patch_recbole_trainer():
         return
     import torch
 
+    from recbole_fame import training_state
     from recbole_fame.checkpoint import load_recbole_checkpoint
-    from recbole_fame.errors import TrainingDivergedError
+    from recbole_fame.errors import CheckpointError, TrainingDivergedError
 
     original_evaluate = trainer_cls.evaluate
     original_resume = trainer_cls.resume_checkpoint
@@ -64,26 +69,57 @@ def patch_recbole_trainer():
         return original_evaluate(self, eval_data, load_best_model=False, show_progress=show_progress)
 
     def resume_checkpoint(self, resume_file):
-        # Same steps as RecBole's method, with the checkpoint read by the trusted loader.
+        # RecBole's steps, with the checkpoint read by the trusted loader, a clear error for a checkpoint of
+        # another model or dataset, and the rest of the training state of a last checkpoint restored.
         resume_file = str(resume_file)
-        self.saved_model_file = resume_file
         checkpoint = load_recbole_checkpoint(resume_file, self.config, map_location=self.device)
+        for key in ("model", "dataset"):
+            if str(checkpoint["config"][key]).lower() != str(self.config[key]).lower():
+                raise CheckpointError(
+                    f"Cannot resume from {resume_file}: it was written by a run of {key} "
+                    f"{checkpoint['config'][key]}, and this run is of {key} {self.config[key]}. "
+                    f"Pass --{key}={checkpoint['config'][key]} or a checkpoint of this {key}."
+                )
+        self.saved_model_file = checkpoint.get("best_model_file", resume_file)
         self.start_epoch = checkpoint["epoch"] + 1
         self.cur_step = checkpoint["cur_step"]
         self.best_valid_score = checkpoint["best_valid_score"]
-        if checkpoint["config"]["model"].lower() != self.config["model"].lower():
-            self.logger.warning(
-                "Architecture configuration given in config file is different from that of checkpoint. "
-                "This may yield an exception while state_dict is being loaded."
-            )
         self.model.load_state_dict(checkpoint["state_dict"])
         self.model.load_other_parameter(checkpoint.get("other_parameter"))
         self.optimizer.load_state_dict(checkpoint["optimizer"])
+        if "random_states" in checkpoint:  # a last checkpoint (recbole_fame.training_state)
+            self.best_valid_result = checkpoint["best_valid_result"]
+            self.train_loss_dict = dict(checkpoint["train_loss_dict"])
+            # applied when training restarts, where they were taken
+            self._recbole_fame_resume_states = (checkpoint["random_states"], checkpoint["loader_generator_states"])
         self.logger.info(f"Checkpoint loaded. Resume training from epoch {self.start_epoch}")
+
+    original_fit = trainer_cls.fit
+
+    def fit(self, train_data, valid_data=None, verbose=True, saved=True, show_progress=False, callback_fn=None):
+        self._recbole_fame_saved = saved
+        return original_fit(self, train_data, valid_data, verbose=verbose, saved=saved,
+                            show_progress=show_progress, callback_fn=callback_fn)
 
     original_train_epoch = trainer_cls._train_epoch
 
     def _train_epoch(self, train_data, epoch_idx, *args, **kwargs):
+        resume_states = getattr(self, "_recbole_fame_resume_states", None)
+        if resume_states is not None:
+            self._recbole_fame_resume_states = None
+            training_state.set_random_states(resume_states[0])
+            training_state.set_loader_generator_states(train_data, resume_states[1])
+        elif (
+            epoch_idx > self.start_epoch
+            and getattr(self, "_recbole_fame_saved", False)
+            and self.config["save_last_checkpoint"] is not False
+            and (self.config["single_spec"] is not False or self.config["local_rank"] == 0)
+            and getattr(self, "_recbole_fame_last_saved", None) != epoch_idx - 1  # trainers that call this twice
+        ):
+            path = training_state.save_last_checkpoint(self, train_data, epoch_idx - 1)
+            if getattr(self, "_recbole_fame_last_saved", None) is None:
+                self.logger.info(f"Resumable state of the last epoch kept in {path} (--resume_from={path})")
+            self._recbole_fame_last_saved = epoch_idx - 1
         self._recbole_fame_position = [epoch_idx, 0]
         return original_train_epoch(self, train_data, epoch_idx, *args, **kwargs)
 
@@ -100,6 +136,8 @@ def patch_recbole_trainer():
 
     evaluate.__doc__ = original_evaluate.__doc__
     resume_checkpoint.__doc__ = original_resume.__doc__
+    fit.__doc__ = original_fit.__doc__
+    trainer_cls.fit = fit
     trainer_cls.evaluate = evaluate
     trainer_cls.resume_checkpoint = resume_checkpoint
     trainer_cls._train_epoch = _train_epoch

@@ -6,6 +6,7 @@ has its own copy that uses the plugin's :class:`~recbole_fame.config.Config`, ``
 """
 
 import logging
+import os
 import sys
 import time
 from logging import getLogger
@@ -16,6 +17,7 @@ from recbole.utils import get_environment, init_logger, init_seed, set_color
 from recbole_fame.config import Config
 from recbole_fame.data.utils import data_preparation
 from recbole_fame.errors import ConfigurationError, RecBoleFameError
+from recbole_fame.training_state import last_checkpoint_file
 from recbole_fame.utils import create_dataset, get_model, get_trainer
 
 
@@ -66,12 +68,13 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
         dataset (str): dataset name; its atomic files are read from ``data_path/<dataset>/``.
         config_file_list (list of str): yaml files, later ones overriding earlier ones.
         config_dict (dict): settings overriding the files.
-        saved (bool): save the best checkpoint and reload it before testing.
+        saved (bool): save the best checkpoint and reload it before testing (and keep the last epoch's
+            state for ``resume_from``, see :mod:`recbole_fame.training_state`).
 
     Returns:
         dict with ``model``, ``best_valid_score``, ``valid_score_bigger``, ``best_valid_result``,
-        ``test_result``, ``saved_model_file``, ``epochs`` (trained), ``best_epoch`` (0-based),
-        ``seconds_per_epoch`` (training and validation) and ``parameters`` (trainable).
+        ``test_result``, ``saved_model_file``, ``last_checkpoint_file`` (None if not written), ``epochs``
+        (trained), ``best_epoch`` (0-based), ``seconds_per_epoch`` (training and validation) and ``parameters`` (trainable).
     """
     config = make_config(model=model, dataset=dataset, config_file_list=config_file_list, config_dict=config_dict)
     init_seed(config["seed"], config["reproducibility"])
@@ -89,11 +92,14 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
     logger.info(model)
 
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    if config["resume_from"]:
+        trainer.resume_checkpoint(config["resume_from"])
     fit_start = time.time()
     best_valid_score, best_valid_result = trainer.fit(
         train_data, valid_data, saved=saved, show_progress=config["show_progress"]
     )
     fit_seconds = time.time() - fit_start
+    last_file = last_checkpoint_file(trainer.saved_model_file)
     epochs = len(trainer.train_loss_dict)
     test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
 
@@ -107,6 +113,7 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
         "best_valid_result": best_valid_result,
         "test_result": test_result,
         "saved_model_file": trainer.saved_model_file if saved else None,
+        "last_checkpoint_file": last_file if saved and os.path.isfile(last_file) else None,
         "epochs": epochs,
         # the epoch of the best validation score: evaluations since then are counted in trainer.cur_step
         "best_epoch": epochs - 1 - trainer.cur_step * config["eval_step"],

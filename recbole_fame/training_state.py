@@ -1,0 +1,96 @@
+"""Exact resume: the state a training run needs to continue as if it had never stopped.
+
+RecBole saves a checkpoint only when the validation score improves, and without the random number
+generators, so ``Trainer.resume_checkpoint`` continues from the best epoch (not the last one) with fresh
+randomness (other dropout masks, another shuffle). The plugin's patched trainer (see
+:mod:`recbole_fame.compat`) therefore also keeps a *last* checkpoint next to the best one,
+``<best file without .pth>-last.pth``, rewritten at the start of every epoch after the first, i.e. with the
+state at the end of the previous epoch (its validation and early-stopping bookkeeping included):
+
+* what RecBole's checkpoint holds (config, epoch, ``cur_step``, ``best_valid_score``, model and optimizer);
+* the best validation result, the per-epoch training losses and the path of the best checkpoint;
+* the random states of ``random``, numpy, torch (and CUDA), and of the training dataloader's generators.
+
+``Trainer.resume_checkpoint(<...-last.pth>)`` (or ``--resume_from=<...-last.pth>`` for
+``run_recbole_fame.py``) restores all of it: the resumed run trains the same batches with the same dropout
+masks and ends with the same test metrics as an uninterrupted run with the same seed (on CPU; CUDA kernels
+may differ in the last bits). A best checkpoint written by RecBole itself is still accepted and resumes
+as RecBole resumes it. In multi-process runs only rank 0's random state is kept, so a resumed run
+continues from the last epoch but not bit for bit.
+
+``save_last_checkpoint: False`` turns the extra file off.
+"""
+
+import os
+import random
+
+import numpy as np
+import torch
+
+# the attributes of RecBole's training dataloaders that hold torch generators (RecBole's shuffling
+# generator and the length-bucketed loader's own)
+_LOADER_GENERATORS = ("generator", "_epoch_generator")
+
+
+def last_checkpoint_file(best_checkpoint_file):
+    """The path of the last-epoch checkpoint that belongs to ``best_checkpoint_file``."""
+    return os.path.splitext(str(best_checkpoint_file))[0] + "-last.pth"
+
+
+def random_states():
+    """The states of every random number generator training draws from."""
+    states = {"random": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_random_states(states):
+    random.setstate(states["random"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def loader_generator_states(train_data):
+    return {
+        name: getattr(train_data, name).get_state()
+        for name in _LOADER_GENERATORS
+        if isinstance(getattr(train_data, name, None), torch.Generator)
+    }
+
+
+def set_loader_generator_states(train_data, states):
+    for name, state in states.items():
+        generator = getattr(train_data, name, None)
+        if isinstance(generator, torch.Generator):
+            generator.set_state(state)
+
+
+def save_last_checkpoint(trainer, train_data, epoch):
+    """Write the state after ``epoch`` to the trainer's last checkpoint (temporary file, then rename, so a
+    run killed while writing keeps the previous one)."""
+    path = last_checkpoint_file(trainer.saved_model_file)
+    state = {
+        "config": trainer.config,
+        "epoch": epoch,
+        "cur_step": trainer.cur_step,
+        "best_valid_score": trainer.best_valid_score,
+        "best_valid_result": trainer.best_valid_result,
+        "train_loss_dict": dict(trainer.train_loss_dict),
+        "state_dict": trainer.model.state_dict(),
+        "other_parameter": trainer.model.other_parameter(),
+        "optimizer": trainer.optimizer.state_dict(),
+        "best_model_file": trainer.saved_model_file,
+        "random_states": random_states(),
+        "loader_generator_states": loader_generator_states(train_data),
+    }
+    temporary = path + ".tmp"
+    try:
+        torch.save(state, temporary, pickle_protocol=4)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return path

@@ -1,0 +1,98 @@
+"""An interrupted run resumed from its last checkpoint ends exactly like the uninterrupted run."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from recbole.trainer import Trainer
+
+from recbole_fame import run_recbole_fame
+from recbole_fame.errors import CheckpointError
+
+
+class Killed(BaseException):
+    """Stands in for the process being killed: nothing in the trainer catches it."""
+
+
+def kill_during(monkeypatch, epoch, step):
+    """Make training die at ``step`` of ``epoch`` (after that step's loss, before its update)."""
+    check = Trainer._check_nan
+
+    def check_then_die(self, loss):
+        check(self, loss)
+        if self._recbole_fame_position == [epoch, step]:
+            raise Killed
+
+    monkeypatch.setattr(Trainer, "_check_nan", check_then_die)
+
+
+MODES = {
+    "prefix": {},
+    "sequence, length-bucketed": {"train_mode": "sequence", "length_bucketing": True, "bucket_batches": 2,
+                                  "train_batch_size": 16},
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_resumed_run_ends_with_the_metrics_of_the_uninterrupted_run(settings, tmp_path, monkeypatch, mode):
+    def config(name, **extra):
+        return settings(epochs=5, stopping_step=10, checkpoint_dir=str(tmp_path / name), **MODES[mode], **extra)
+
+    uninterrupted = run_recbole_fame(model="FAME", dataset="tiny", config_dict=config("whole"))
+    assert uninterrupted["last_checkpoint_file"] is not None
+
+    with monkeypatch.context() as patch:
+        kill_during(patch, epoch=3, step=2)
+        with pytest.raises(Killed):
+            run_recbole_fame(model="FAME", dataset="tiny", config_dict=config("killed"))
+    [last] = Path(tmp_path / "killed").glob("*-last.pth")
+    assert torch.load(last, weights_only=False)["epoch"] == 2  # the state after the last finished epoch
+
+    resumed = run_recbole_fame(model="FAME", dataset="tiny", config_dict=config("killed", resume_from=str(last)))
+    assert resumed["epochs"] == uninterrupted["epochs"] == 5
+    assert resumed["best_epoch"] == uninterrupted["best_epoch"]
+    assert resumed["best_valid_result"] == pytest.approx(uninterrupted["best_valid_result"], abs=1e-6)
+    assert resumed["test_result"] == pytest.approx(uninterrupted["test_result"], abs=1e-6)
+    assert Path(resumed["saved_model_file"]).parent == tmp_path / "killed"  # the killed run's best checkpoint
+
+
+def test_without_the_random_states_the_resumed_run_would_differ(settings, tmp_path, monkeypatch):
+    """The check above can fail: resuming from the same epoch with fresh random states gives other numbers."""
+    from recbole_fame import training_state
+
+    def config(name, **extra):
+        return settings(epochs=4, stopping_step=10, checkpoint_dir=str(tmp_path / name), **extra)
+
+    uninterrupted = run_recbole_fame(model="FAME", dataset="tiny", config_dict=config("whole"))
+    with monkeypatch.context() as patch:
+        kill_during(patch, epoch=2, step=1)
+        with pytest.raises(Killed):
+            run_recbole_fame(model="FAME", dataset="tiny", config_dict=config("killed"))
+    [last] = Path(tmp_path / "killed").glob("*-last.pth")
+    monkeypatch.setattr(training_state, "set_random_states", lambda states: None)
+    monkeypatch.setattr(training_state, "set_loader_generator_states", lambda loader, states: None)
+    resumed = run_recbole_fame(model="FAME", dataset="tiny", config_dict=config("killed", resume_from=str(last)))
+    assert resumed["test_result"] != uninterrupted["test_result"]
+
+
+def test_a_best_checkpoint_written_by_recbole_still_resumes(settings, tmp_path):
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2))
+    resumed = run_recbole_fame(
+        model="FAME", dataset="tiny", config_dict=settings(epochs=4, resume_from=first["saved_model_file"])
+    )
+    # training goes on after the best epoch; RecBole's format keeps no losses of the epochs before it
+    assert resumed["epochs"] == 4 - (first["best_epoch"] + 1)
+    assert set(resumed["test_result"]) >= {"ndcg@10", "hit@10"}
+
+
+def test_resuming_from_a_checkpoint_of_another_model_says_which(settings, tmp_path):
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3))
+    with pytest.raises(CheckpointError, match=r"model FAME, and this run is of model SASRec.*--model=FAME"):
+        run_recbole_fame(model="SASRec", dataset="tiny",
+                         config_dict=settings(epochs=3, resume_from=first["last_checkpoint_file"]))
+
+
+def test_save_last_checkpoint_false_writes_only_the_best(settings, tmp_path):
+    result = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3, save_last_checkpoint=False))
+    assert result["last_checkpoint_file"] is None
+    assert [p.name for p in (tmp_path / "saved").iterdir()] == [Path(result["saved_model_file"]).name]
