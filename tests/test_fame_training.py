@@ -8,6 +8,7 @@ import torch
 from recbole.config import Config as RecBoleConfig
 from recbole.data import create_dataset as recbole_create_dataset
 from recbole.data import data_preparation
+from recbole.model.sequential_recommender import SASRec
 from recbole.trainer import Trainer
 
 from recbole_fame import FAME, Config, create_dataset, objective_function, run_recbole_fame
@@ -97,10 +98,33 @@ def test_warm_start_keeps_sasrec_parts_and_starts_new_parts_fresh(settings):
     assert torch.isfinite(model.calculate_loss(batch))
 
 
-def test_warm_start_refuses_other_size_and_dataset(settings, tmp_path):
+def test_warm_started_fame_feeds_its_last_layer_what_sasrec_fed_its_own(settings):
+    """Section 4.4.2 swaps only the last layer: the hidden states entering it are SASRec's."""
+    path = sasrec_checkpoint(settings)
+    checkpoint = torch.load(path, weights_only=False)
+    config = Config(model="FAME", dataset="tiny", config_dict=settings(pretrained_path=path))
+    train_data, _, _ = data_preparation(config, create_dataset(config))
+    model, batch = FAME(config, train_data._dataset), next(iter(train_data))
+    sasrec = SASRec(checkpoint["config"], train_data._dataset)
+    sasrec.load_state_dict(checkpoint["state_dict"])
+    model.eval(), sasrec.eval()
+    item_seq, item_seq_len = batch[model.ITEM_SEQ], batch[model.ITEM_SEQ_LEN]
+    captured = {}
+    model.moe_attention.register_forward_hook(lambda module, args, out: captured.update(fame=args[0]))
+    sasrec.trm_encoder.layer[-1].register_forward_hook(lambda module, args, out: captured.update(sasrec=args[0]))
+    with torch.no_grad():
+        model.forward(item_seq, item_seq_len)
+        sasrec.forward(item_seq, item_seq_len)
+    length = int(item_seq_len.max())  # FAME trims the padding beyond the longest sequence
+    torch.testing.assert_close(captured["fame"], captured["sasrec"][:, :length])
+
+
+def test_warm_start_refuses_other_size_heads_and_dataset(settings, tmp_path):
     path = sasrec_checkpoint(settings)
     with pytest.raises(CheckpointError, match=r"hidden_size is 16, this run's is 32"):
         model_and_batch(settings, pretrained_path=path, hidden_size=32, inner_size=64)
+    with pytest.raises(CheckpointError, match=r"n_heads is 2, this run's is 4.*same hidden_size, n_layers, n_heads"):
+        model_and_batch(settings, pretrained_path=path, n_heads=4)
     other = tmp_path / "data"
     shutil.copytree(TEST_DATA / "tiny", other / "tiny2")
     (other / "tiny2" / "tiny.inter").rename(other / "tiny2" / "tiny2.inter")

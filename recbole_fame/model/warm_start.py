@@ -1,7 +1,9 @@
 """Warm start of FAME from a trained RecBole SASRec (paper Section 4.4.2).
 
 Kept from SASRec: the item and position embeddings, the input LayerNorm, the lower Transformer layers and
-the last layer's key and value projections. FAME's query experts, router, FFN', facet projections and gate
+the last layer's key and value projections, so that FAME's last layer sees exactly the hidden states
+SASRec's last layer saw (which needs the same ``n_heads``: the same weights split into other heads compute
+another function; up to the first release this was not checked). FAME's query experts, router, FFN', facet projections and gate
 keep their fresh initialisation. A checkpoint of another model, dataset or size is refused with one message
 that lists every difference.
 """
@@ -20,7 +22,9 @@ def _differences(fame, ckpt_config, state_dict, config):
         found.append(f"model is {ckpt_config['model']}, expected SASRec (or the plugin's SASRecSeq)")
     if ckpt_config["dataset"] != config["dataset"]:
         found.append(f"dataset is '{ckpt_config['dataset']}', this run's is '{config['dataset']}'")
-    for key, ours in (("hidden_size", fame.hidden_size), ("n_layers", fame.n_layers),
+    # n_heads too: the lower layers' attention and the last layer's keys and values are split into heads,
+    # and the same weights split into other heads compute another function.
+    for key, ours in (("hidden_size", fame.hidden_size), ("n_layers", fame.n_layers), ("n_heads", fame.n_heads),
                       ("MAX_ITEM_LIST_LENGTH", fame.max_seq_length)):
         if ckpt_config[key] != ours:
             found.append(f"{key} is {ckpt_config[key]}, this run's is {ours}")
@@ -40,7 +44,7 @@ def load_sasrec_into_fame(fame, path, config):
     if differences:
         raise CheckpointError(
             f"Cannot warm-start FAME from {path}: " + "; ".join(differences)
-            + ". Train SASRec on this dataset with the same hidden_size, n_layers and MAX_ITEM_LIST_LENGTH."
+            + ". Train SASRec on this dataset with the same hidden_size, n_layers, n_heads and MAX_ITEM_LIST_LENGTH."
         )
 
     last = f"trm_encoder.layer.{fame.n_layers - 1}.multi_head_attention."
