@@ -20,9 +20,9 @@ FAME="n_heads=4,num_experts=4,facet_init=slice"
 compare() {
     python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty --seed="$SEED" --set $COMMON --models "$1"
 }
-BASE="SASRecSeq=SASRecSeq:n_heads=2; SASRecSeq (H=4)=SASRecSeq:n_heads=4; FAME=FAME:$FAME"
+BASE="SASRecSeq=SASRecSeq:n_heads=2; SASRecSeq (4 heads)=SASRecSeq:n_heads=4; FAME=FAME:$FAME"
 compare "$BASE"
-CKPT=$(python -c "import json; print(json.load(open('results/beauty/SASRecSeq__H_4_-seed$SEED.json'))['checkpoint'])")
+CKPT=$(python -c "import json; print(json.load(open('results/beauty/SASRecSeq__4_heads_-seed$SEED.json'))['checkpoint'])")
 compare "$BASE; FAME (warm start)=FAME:$FAME,pretrained_path=$CKPT; FAME w/o MoE (warm start)=FAME:n_heads=4,num_experts=1,facet_init=slice,pretrained_path=$CKPT"
 # Not run on this CPU (each takes hours in RecBole's prefix mode): the rest of the paper's Table 2.
 #   python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty --seed="$SEED" \
