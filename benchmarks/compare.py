@@ -44,6 +44,8 @@ def parse_models(spec):
     for entry in filter(None, (e.strip() for e in spec.split(";"))):
         label, sep, rest = entry.partition("=")
         model, _, settings_text = (rest if sep else label).partition(":")
+        if not model.strip().isidentifier():
+            raise SystemExit(f"error: '{model.strip()}' in '{entry}' is not a model name (a label must not contain '=')")
         runs.append((label.strip(), model.strip(), parse_settings(settings_text.split(","))))
     return runs
 
