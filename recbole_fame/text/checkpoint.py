@@ -10,7 +10,9 @@ Its header metadata (``{"format": FORMAT, "recbole_fame": <JSON>}``) holds the J
 item field and item tokens in id order, hidden_size, n_heads, text and facet fields, the heads' tasks, the
 encoder (name, identity hash), the training settings and the disentanglement report. A copy of the metadata
 is written beside it as ``<name>.json`` for reading; loading uses only the ``.safetensors`` file. Nothing
-is pickled: ``safetensors`` cannot run code when loading.
+is pickled: ``safetensors`` cannot run code when loading. Both files are written atomically (temporary files
+moved into place); a write that fails raises :class:`~recbole_fame.errors.OutputError` and leaves nothing
+half-written.
 """
 
 import json
@@ -18,8 +20,8 @@ from pathlib import Path
 
 from safetensors import SafetensorError, safe_open
 
-from recbole_fame.errors import CheckpointError
-from recbole_fame.text.cache import atomic_save_tensors, atomic_write_text
+from recbole_fame.errors import CheckpointError, output_error
+from recbole_fame.text.cache import atomic_write, tensor_bytes
 
 FORMAT = "recbole_fame.text_pretrain"
 VERSION = 1
@@ -30,11 +32,23 @@ def metadata_path(path):
 
 
 def save_text_checkpoint(path, tensors, metadata):
-    """Write ``tensors`` and ``metadata`` (plain JSON data) to ``path`` and ``<path>.json``, atomically."""
+    """Write ``tensors`` and ``metadata`` (plain JSON data) to ``path`` and ``<path>.json``, atomically.
+
+    Both files are written to temporary files first and moved into place only when both are complete. A
+    folder that is not writable or a full disk raises :class:`~recbole_fame.errors.OutputError` naming the
+    file and the fix; no partial or temporary file is left, and an earlier checkpoint at ``path`` is kept.
+    """
     metadata = dict(metadata, format=FORMAT, version=VERSION)
     text = json.dumps(metadata, ensure_ascii=False)
-    atomic_save_tensors(tensors, path, metadata={"format": FORMAT, "recbole_fame": text})
-    atomic_write_text(json.dumps(metadata, ensure_ascii=False, indent=1), metadata_path(path))
+    files = [
+        (path, tensor_bytes(tensors, metadata={"format": FORMAT, "recbole_fame": text})),
+        (metadata_path(path), json.dumps(metadata, ensure_ascii=False, indent=1).encode("utf-8")),
+    ]
+    try:
+        atomic_write(files)
+    except OSError as error:
+        raise output_error("the text pre-training checkpoint", path, error,
+                           "set checkpoint_dir to another folder (--checkpoint_dir=...)") from error
 
 
 def _open(path):

