@@ -25,6 +25,10 @@ class DatasetNotFoundError(RecBoleFameError, FileNotFoundError):
     """The atomic files of a dataset are not where the configuration says."""
 
 
+class DatasetFormatError(RecBoleFameError, ValueError):
+    """A dataset file is there but not in the form RecBole reads (e.g. an id column not typed token)."""
+
+
 class CheckpointError(RecBoleFameError, ValueError):
     """A checkpoint does not fit the model or dataset it is loaded into, or may not be trusted."""
 

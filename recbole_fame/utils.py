@@ -10,7 +10,7 @@ import re
 
 import yaml
 
-from recbole_fame.errors import ConfigurationError, DatasetNotFoundError, UnknownModelError
+from recbole_fame.errors import ConfigurationError, DatasetFormatError, DatasetNotFoundError, UnknownModelError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -163,12 +163,30 @@ def check_inter_header(config, inter_file):
     load_col = (config["load_col"] or {}).get("inter") if isinstance(config["load_col"], dict) else None
     needed += [column for column in (load_col or []) if column not in needed]
     missing = [column for column in needed if column not in columns]
+    if not missing:
+        check_id_and_time_types(config, inter_file, header.split(separator))
     if missing:
         raise DatasetNotFoundError(
             f"{inter_file} lacks the column(s) {missing} (its header has {columns}). Sequential models need the "
             "user, item and time fields (USER_ID_FIELD, ITEM_ID_FIELD, TIME_FIELD); rename the columns in the "
             "header, or set those fields and load_col to the names the file uses."
         )
+
+
+def check_id_and_time_types(config, inter_file, header_columns):
+    """User and item ids must be RecBole tokens (RecBole remaps them to consecutive ids) and the time a float
+    (RecBole orders each user's interactions by it; a token time would be ordered by its remapped id)."""
+    types = dict(column.partition(":")[::2] for column in header_columns)
+    expected = {config["USER_ID_FIELD"]: "token", config["ITEM_ID_FIELD"]: "token"}
+    if str(config["MODEL_TYPE"]) == "ModelType.SEQUENTIAL":
+        expected[config["TIME_FIELD"]] = "float"
+    for column, kind in expected.items():
+        if types.get(column) != kind:
+            raise DatasetFormatError(
+                f"{inter_file}: the column {column} is typed '{types.get(column) or 'nothing'}' in the header, and "
+                f"it must be '{column}:{kind}' ({'ids are tokens' if kind == 'token' else 'times are numbers'} "
+                f"in RecBole's atomic files). Fix the header, or convert the data with python -m recbole_fame.prepare."
+            )
 
 
 def create_dataset(config):

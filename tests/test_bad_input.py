@@ -89,7 +89,14 @@ def test_crafted_pickle_outside_checkpoint_dir_is_not_unpickled(tmp_path):
 
 @pytest.mark.parametrize(
     "header,message",
-    [("", "is empty"), ("user_id:token\titem_id:token\n", "lacks the column(s) ['timestamp']")],
+    [
+        ("", "is empty"),
+        ("user_id:token\titem_id:token\n", "lacks the column(s) ['timestamp']"),
+        ("user_id:float\titem_id:token\ttimestamp:float\n", "the column user_id is typed 'float'"),
+        ("user_id:token\titem_id\ttimestamp:float\n", "the column item_id is typed 'nothing'"),
+        ("user_id:token\titem_id:token_seq\ttimestamp:float\n", "it must be 'item_id:token'"),
+        ("user_id:token\titem_id:token\ttimestamp:token\n", "it must be 'timestamp:float'"),
+    ],
 )
 def test_bad_interaction_file_is_named_with_what_is_wrong(monkeypatch, capsys, tmp_path, header, message):
     folder = tmp_path / "broken"
