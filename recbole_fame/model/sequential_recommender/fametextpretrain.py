@@ -35,7 +35,10 @@ plugin's choice, documented here and in benchmarks/text_pretrain/README.md:
 
 * Alternation: the heads' objectives take turns, one per batch (``facet_alternation: step``, head
   t mod H at global step t) or one per epoch (``epoch``). A batch is ``pretrain_batch_size`` items drawn
-  without replacement from all items, reshuffled every epoch.
+  without replacement from all items, reshuffled every epoch. With several processes (``--nproc``), each
+  trains on its own share of the epoch's batches, the same head at the same step, with gradients averaged
+  over the processes (see :mod:`recbole_fame.trainer.text_pretrain`); the first process of each machine
+  encodes and caches the texts, the others read the cache.
 
 * Validation (early stopping, best epoch) and the report (:mod:`recbole_fame.text.disentanglement`): label
   precision@k of each facet in each head; the validation score is the mean over heads of each head's score
@@ -53,6 +56,7 @@ import os
 from logging import getLogger
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.utils import InputType
@@ -140,6 +144,31 @@ def head_tasks(facet_fields, n_heads, extra_heads):
     return tasks
 
 
+def barrier(device):
+    """``torch.distributed.barrier`` on ``device`` (NCCL needs the rank's GPU named, gloo takes none)."""
+    if device.type == "cuda":
+        dist.barrier(device_ids=[device.index])
+    else:
+        dist.barrier()
+
+
+def text_embeddings_once_per_machine(texts, encoder, cache_dir, config):
+    """:func:`~recbole_fame.text.cache.cached_text_embeddings`; with several processes (``--nproc``), the first
+    process of each machine (``local_rank`` 0) encodes and writes the cache while the others wait at a barrier,
+    then read it: one encoder pass per machine, no two processes writing the same cache file."""
+    distributed = not config["single_spec"] and dist.is_available() and dist.is_initialized()
+    if not distributed:
+        return cached_text_embeddings(texts, encoder, cache_dir)[0]
+    first = config["local_rank"] == 0
+    if not first:
+        barrier(config["device"])
+    try:
+        return cached_text_embeddings(texts, encoder, cache_dir)[0]
+    finally:
+        if first:  # also when encoding failed, so that no process is left waiting
+            barrier(config["device"])
+
+
 def alternation(schedule, n_tasks, epoch, step):
     """The task (head) trained at global step ``step`` of epoch ``epoch``: they take turns by step or by epoch."""
     return (step if schedule == "step" else epoch) % n_tasks
@@ -178,7 +207,7 @@ class FAMETextPretrain(SequentialRecommender):
         encoder = TextEncoder(s["text_encoder"], device=config["device"], max_length=s["text_max_length"],
                               batch_size=s["text_batch_size"], show_progress=bool(config["show_progress"]))
         cache_dir = s["text_cache_dir"] or os.path.join(config["checkpoint_dir"] or "saved", "text_cache")
-        embedding, _, _ = cached_text_embeddings(texts[1:], encoder, cache_dir)
+        embedding = text_embeddings_once_per_machine(texts[1:], encoder, cache_dir, config)
         self.encoder_info = encoder.describe()
         message = (f"Item text from {', '.join(self.text_fields)}: {self.n_items - 1} items, {n_empty} of them "
                    "without any text (embedded from the empty text)")
