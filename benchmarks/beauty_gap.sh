@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Looking for FAME's gap to the paper on Amazon Beauty (results/beauty/gap/): FAME warm-started from the
-# same 4-head SASRecSeq checkpoint as in benchmarks/beauty.sh (run that first for the seed), one change at
-# a time against "FAME (warm start)" there. Same protocol and efficient mode as beauty.sh.
+# Looking for FAME's gap to the paper on Amazon Beauty (results/beauty/gap/): warm-started FAME, one change at
+# a time against "FAME (warm start)" of benchmarks/beauty.sh (H=4, N=4, from the 4-head SASRecSeq; run that
+# first for the seed). H=2 starts from the 2-head SASRecSeq of the same seed (the warm start needs the same
+# n_heads). Same protocol and efficient mode as beauty.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
 SEED=${SEED:-2020}
 COMMON="train_mode=sequence length_bucketing=True train_batch_size=128 epochs=200 stopping_step=5 checkpoint_dir=saved/beauty"
-CKPT=$(python -c "import json; print(json.load(open('results/beauty/SASRecSeq__4_heads_-seed$SEED.json'))['checkpoint'])")
-W="n_heads=4,facet_init=slice,pretrained_path=$CKPT"
+checkpoint() { python -c "import json; print(json.load(open('results/beauty/$1-seed$SEED.json'))['checkpoint'])"; }
+CKPT4=$(checkpoint SASRecSeq__4_heads_)
+CKPT2=$(checkpoint SASRecSeq)
+W="facet_init=slice,pretrained_path=$CKPT4,n_heads=4"
 python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty/gap --seed="$SEED" --set $COMMON --models "\
-attention residual=FAME:$W,num_experts=4,attention_residual=True; \
-probability mixing=FAME:$W,num_experts=4,head_mixing=probs; \
-8 experts=FAME:$W,num_experts=8; \
-normal W_f init=FAME:n_heads=4,num_experts=4,facet_init=normal,pretrained_path=$CKPT"
+FAME H2 N4 (warm start)=FAME:facet_init=slice,pretrained_path=$CKPT2,n_heads=2,num_experts=4; \
+FAME H4 N8 (warm start)=FAME:$W,num_experts=8; \
+FAME attention residual (warm start)=FAME:$W,num_experts=4,attention_residual=True; \
+FAME probability mixing (warm start)=FAME:$W,num_experts=4,head_mixing=probs"
