@@ -45,7 +45,8 @@ def parse_models(spec):
         label, sep, rest = entry.partition("=")
         model, _, settings_text = (rest if sep else label).partition(":")
         if not model.strip().isidentifier():
-            raise SystemExit(f"error: '{model.strip()}' in '{entry}' is not a model name (a label must not contain '=')")
+            raise SystemExit(f"error: '{model.strip()}' in '{entry}' is not a model name: write runs as LABEL or "
+                             "LABEL=Model:key=value,... (a LABEL contains no '=')")
         runs.append((label.strip(), model.strip(), parse_settings(settings_text.split(","))))
     return runs
 

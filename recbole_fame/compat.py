@@ -51,10 +51,11 @@ def patch_recbole_trainer():
     if getattr(trainer_cls, "_recbole_fame_patched", False):
         return
     import torch
+    import torch.distributed as dist
 
     from recbole_fame import training_state
     from recbole_fame.checkpoint import load_recbole_checkpoint
-    from recbole_fame.errors import CheckpointError, TrainingDivergedError
+    from recbole_fame.errors import CheckpointError, ConfigurationError, TrainingDivergedError
 
     original_evaluate = trainer_cls.evaluate
     original_resume = trainer_cls.resume_checkpoint
@@ -80,14 +81,28 @@ def patch_recbole_trainer():
                     f"{checkpoint['config'][key]}, and this run is of {key} {self.config[key]}. "
                     f"Pass --{key}={checkpoint['config'][key]} or a checkpoint of this {key}."
                 )
-        self.saved_model_file = checkpoint.get("best_model_file", resume_file)
-        self.start_epoch = checkpoint["epoch"] + 1
+        is_last = "random_states" in checkpoint  # a last checkpoint (recbole_fame.training_state)
+        start_epoch = checkpoint["epoch"] + 1
+        if start_epoch >= self.epochs:
+            raise ConfigurationError(
+                f"Cannot resume from {resume_file}: it ends after epoch {start_epoch} and this run trains "
+                f"epochs={self.epochs}, so nothing is left to train (and RecBole would overwrite the best checkpoint "
+                f"with these weights). Pass --epochs with more than {start_epoch} to train further."
+            )
+        changed = training_state.changed_training_settings(checkpoint["config"], self.config)
+        if changed:
+            self.logger.warning(f"Resuming with other training settings than the checkpoint's ({'; '.join(changed)}): "
+                                "the run goes on, but it is not the run that was interrupted.")
+        # the best checkpoint lies beside the last one, wherever the run was started from
+        best = training_state.best_checkpoint_file(resume_file) if is_last else None
+        self.saved_model_file = best if best and os.path.isfile(best) else checkpoint.get("best_model_file", resume_file)
+        self.start_epoch = start_epoch
         self.cur_step = checkpoint["cur_step"]
         self.best_valid_score = checkpoint["best_valid_score"]
         self.model.load_state_dict(checkpoint["state_dict"])
         self.model.load_other_parameter(checkpoint.get("other_parameter"))
         self.optimizer.load_state_dict(checkpoint["optimizer"])
-        if "random_states" in checkpoint:  # a last checkpoint (recbole_fame.training_state)
+        if is_last:
             self.best_valid_result = checkpoint["best_valid_result"]
             self.train_loss_dict = dict(checkpoint["train_loss_dict"])
             # applied when training restarts, where they were taken
@@ -113,7 +128,7 @@ def patch_recbole_trainer():
             epoch_idx > self.start_epoch
             and getattr(self, "_recbole_fame_saved", False)
             and self.config["save_last_checkpoint"] is not False
-            and (self.config["single_spec"] is not False or self.config["local_rank"] == 0)
+            and (self.config["single_spec"] is not False or dist.get_rank() == 0)  # one writer in all
             and getattr(self, "_recbole_fame_last_saved", None) != epoch_idx - 1  # trainers that call this twice
         ):
             path = training_state.save_last_checkpoint(self, train_data, epoch_idx - 1)

@@ -94,6 +94,7 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     if config["resume_from"]:
         trainer.resume_checkpoint(config["resume_from"])
+    epochs_before = len(trainer.train_loss_dict)  # trained before an interruption (resume_from)
     fit_start = time.time()
     best_valid_score, best_valid_result = trainer.fit(
         train_data, valid_data, saved=saved, show_progress=config["show_progress"]
@@ -117,7 +118,7 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
         "epochs": epochs,
         # the epoch of the best validation score: evaluations since then are counted in trainer.cur_step
         "best_epoch": epochs - 1 - trainer.cur_step * config["eval_step"],
-        "seconds_per_epoch": fit_seconds / max(epochs, 1),
+        "seconds_per_epoch": fit_seconds / max(epochs - epochs_before, 1),
         "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
     }
     if not config["single_spec"]:

@@ -23,6 +23,7 @@ continues from the last epoch but not bit for bit.
 
 import os
 import random
+import tempfile
 
 import numpy as np
 import torch
@@ -32,9 +33,30 @@ import torch
 _LOADER_GENERATORS = ("generator", "_epoch_generator")
 
 
+LAST_SUFFIX = "-last.pth"
+
+
 def last_checkpoint_file(best_checkpoint_file):
     """The path of the last-epoch checkpoint that belongs to ``best_checkpoint_file``."""
-    return os.path.splitext(str(best_checkpoint_file))[0] + "-last.pth"
+    return os.path.splitext(str(best_checkpoint_file))[0] + LAST_SUFFIX
+
+
+def best_checkpoint_file(last_file):
+    """The best checkpoint beside the last-epoch checkpoint ``last_file`` (same folder, wherever it was
+    written from), or None when ``last_file`` is not named like one."""
+    last_file = str(last_file)
+    return last_file[: -len(LAST_SUFFIX)] + ".pth" if last_file.endswith(LAST_SUFFIX) else None
+
+
+# settings that change what training computes; a resumed run with other values is not the same run
+TRAINING_KEYS = ("seed", "learning_rate", "learner", "weight_decay", "train_batch_size", "stopping_step", "eval_step",
+                 "valid_metric", "clip_grad_norm", "train_mode", "length_bucketing", "bucket_batches", "MAX_ITEM_LIST_LENGTH")
+
+
+def changed_training_settings(saved_config, config):
+    """The training settings whose values differ between a checkpoint's config and this run's."""
+    return [f"{key} {saved_config[key]!r} -> {config[key]!r}" for key in TRAINING_KEYS
+            if saved_config[key] != config[key]]
 
 
 def random_states():
@@ -46,11 +68,12 @@ def random_states():
 
 
 def set_random_states(states):
+    # generator states are CPU byte tensors, wherever the checkpoint was mapped to
     random.setstate(states["random"])
     np.random.set_state(states["numpy"])
-    torch.set_rng_state(states["torch"])
+    torch.set_rng_state(states["torch"].cpu())
     if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
+        torch.cuda.set_rng_state_all([state.cpu() for state in states["cuda"]])
 
 
 def loader_generator_states(train_data):
@@ -65,7 +88,7 @@ def set_loader_generator_states(train_data, states):
     for name, state in states.items():
         generator = getattr(train_data, name, None)
         if isinstance(generator, torch.Generator):
-            generator.set_state(state)
+            generator.set_state(state.cpu())
 
 
 def save_last_checkpoint(trainer, train_data, epoch):
@@ -86,7 +109,9 @@ def save_last_checkpoint(trainer, train_data, epoch):
         "random_states": random_states(),
         "loader_generator_states": loader_generator_states(train_data),
     }
-    temporary = path + ".tmp"
+    handle, temporary = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp",
+                                         dir=os.path.dirname(path) or ".")
+    os.close(handle)
     try:
         torch.save(state, temporary, pickle_protocol=4)
         os.replace(temporary, path)

@@ -96,3 +96,41 @@ def test_save_last_checkpoint_false_writes_only_the_best(settings, tmp_path):
     result = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3, save_last_checkpoint=False))
     assert result["last_checkpoint_file"] is None
     assert [p.name for p in (tmp_path / "saved").iterdir()] == [Path(result["saved_model_file"]).name]
+
+
+def test_resume_from_another_folder_finds_the_best_checkpoint_beside_the_last(settings, tmp_path, monkeypatch):
+    def config(**extra):
+        return settings(**{"epochs": 3, "stopping_step": 10, "checkpoint_dir": "saved", **extra})  # relative folder
+
+    with monkeypatch.context() as patch:
+        kill_during(patch, epoch=2, step=1)
+        with pytest.raises(Killed):
+            run_recbole_fame(model="FAME", dataset="tiny", config_dict=config())
+    [last] = (tmp_path / "saved").glob("*-last.pth")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    resumed = run_recbole_fame(model="FAME", dataset="tiny",
+                               config_dict=config(checkpoint_dir=str(tmp_path / "saved"), resume_from=str(last)))
+    assert Path(resumed["saved_model_file"]) == Path(str(last).replace("-last.pth", ".pth"))
+    assert resumed["epochs"] == 3
+
+
+def test_resume_with_nothing_left_to_train_is_refused_before_the_best_checkpoint_is_touched(settings, tmp_path):
+    from recbole_fame.errors import ConfigurationError
+
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3))
+    best = Path(first["saved_model_file"]).read_bytes()
+    with pytest.raises(ConfigurationError, match=r"ends after epoch 2 .*epochs=2.*--epochs with more than 2"):
+        run_recbole_fame(model="FAME", dataset="tiny",
+                         config_dict=settings(epochs=2, resume_from=first["last_checkpoint_file"]))
+    assert Path(first["saved_model_file"]).read_bytes() == best
+
+
+def test_changed_training_settings_are_listed():
+    from recbole_fame.training_state import changed_training_settings
+
+    saved = {key: None for key in ("seed", "learning_rate")} | {"seed": 1, "learning_rate": 0.001}
+    now = dict(saved, learning_rate=0.01)
+    missing = type("Config", (dict,), {"__missing__": lambda self, key: None})
+    assert changed_training_settings(missing(saved), missing(now)) == ["learning_rate 0.001 -> 0.01"]

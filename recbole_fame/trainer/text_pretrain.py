@@ -45,6 +45,7 @@ from recbole.utils import set_color
 from tqdm import tqdm
 
 from recbole_fame.model.sequential_recommender.fametextpretrain import alternation, barrier
+from recbole_fame.errors import ConfigurationError
 from recbole_fame.text.disentanglement import format_report
 
 
@@ -72,6 +73,13 @@ class FAMETextPretrainTrainer(Trainer):
         self.global_step = 0
         self.visited_tasks = Counter()
         self.report = None
+
+    def resume_checkpoint(self, resume_file):
+        raise ConfigurationError(
+            f"FAMETextPretrain does not resume from a checkpoint ({resume_file}): its checkpoints keep the best "
+            "projections for FAME, not the training state, and a pre-training run takes minutes. Run it again "
+            "without resume_from."
+        )
 
     # --- several processes -----------------------------------------------------------------------------------
     def _from_rank0(self, value):
