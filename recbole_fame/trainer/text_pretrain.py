@@ -28,9 +28,10 @@ trainer then keeps the ranks in step itself instead of RecBole's ``set_reduce_ho
   step then see the same numbers on every rank (a diverging rank stops every rank, none is left waiting).
   The epoch's training loss is the sum over steps of the loss averaged over ranks.
 * Validation scores and the facet-by-head report are computed on every rank and rank 0's are broadcast,
-  so early stopping and the best epoch agree everywhere. Only rank 0 writes the checkpoint (its file name
-  is rank 0's); reloading the best epoch reads the file on rank 0 and broadcasts the parameters, so the
-  other ranks never read a file being written and need no shared file system.
+  so early stopping and the best epoch agree everywhere. Only rank 0 writes the checkpoint (under rank 0's
+  file name; a failed write, e.g. a full disk, is raised on every rank); reloading the best epoch reads the
+  file on rank 0 and broadcasts the parameters, so the other ranks never read a file being written and
+  need no shared file system.
 """
 
 import os
@@ -45,7 +46,7 @@ from recbole.utils import set_color
 from tqdm import tqdm
 
 from recbole_fame.model.sequential_recommender.fametextpretrain import alternation, barrier
-from recbole_fame.errors import ConfigurationError
+from recbole_fame.errors import ConfigurationError, RecBoleFameError
 from recbole_fame.text.disentanglement import format_report
 
 
@@ -180,10 +181,16 @@ class FAMETextPretrainTrainer(Trainer):
         return self._from_rank0((sum(scores.values()) / len(scores), result))
 
     def _save_checkpoint(self, epoch, verbose=True, **kwargs):
-        if self.distributed and self.rank != 0:
-            return
         saved_model_file = kwargs.pop("saved_model_file", self.saved_model_file)
-        self.model.save_text_checkpoint(saved_model_file, epoch=epoch, report=kwargs.pop("report", None))
+        failure = None
+        if self.rank == 0:  # the one writer; a failed write is raised on every rank, none is left waiting
+            try:
+                self.model.save_text_checkpoint(saved_model_file, epoch=epoch, report=kwargs.pop("report", None))
+            except RecBoleFameError as error:
+                failure = error
+        failure = self._from_rank0(failure)
+        if failure is not None:
+            raise failure
         if verbose:
             self.logger.info(set_color("Saving current", "blue") + f": {saved_model_file}")
 
