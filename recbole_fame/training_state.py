@@ -18,7 +18,9 @@ may differ in the last bits). A best checkpoint written by RecBole itself is sti
 as RecBole resumes it. In multi-process runs only rank 0's random state is kept, so a resumed run
 continues from the last epoch but not bit for bit.
 
-``save_last_checkpoint: False`` turns the extra file off.
+``save_last_checkpoint: False`` turns the extra file off. Exact for RecBole's ``Trainer`` and the plugin's
+models; trainers that switch between optimizers (RecVAE) or keep their shuffling generators in nested
+loaders (knowledge-graph models) resume from the last epoch, but not bit for bit.
 """
 
 import os
@@ -27,6 +29,8 @@ import tempfile
 
 import numpy as np
 import torch
+
+from recbole_fame.files import default_file_mode
 
 # the attributes of RecBole's training dataloaders that hold torch generators (RecBole's shuffling
 # generator and the length-bucketed loader's own)
@@ -114,6 +118,7 @@ def save_last_checkpoint(trainer, train_data, epoch):
     os.close(handle)
     try:
         torch.save(state, temporary, pickle_protocol=4)
+        os.chmod(temporary, default_file_mode())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

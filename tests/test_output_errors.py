@@ -268,3 +268,16 @@ def test_checkpoint_in_a_chmod_read_only_folder(tmp_path):
     with read_only(folder), pytest.raises(OutputError, match=f"the folder {folder} is not writable"):
         save_text_checkpoint(folder / "FAMETextPretrain-1.safetensors", *checkpoint(1))
     assert listing(folder) == {}
+
+
+def test_written_files_get_the_usual_permissions_not_mkstemps_private_ones(tmp_path):
+    from recbole_fame.files import default_file_mode
+
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "ckpt.safetensors"
+        save_text_checkpoint(path, {"w": torch.zeros(2)}, {"note": "x"})
+        for written in (path, metadata_path(path)):
+            assert os.stat(written).st_mode & 0o777 == default_file_mode() == 0o644
+    finally:
+        os.umask(previous)

@@ -21,6 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from recbole_fame.errors import RecBoleFameError, output_error
+from recbole_fame.files import default_file_mode
 
 #: Inputs at least this large (bytes on disk) get a progress bar.
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
@@ -393,13 +394,6 @@ def _write_frame(handle, frame, types, desc):
         )
 
 
-def _default_file_mode():
-    """The permissions a plainly created file gets (``0o666`` less the umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def write_atomic_files(targets):
     """Write several files so that none is left half-written.
 
@@ -418,7 +412,7 @@ def write_atomic_files(targets):
             temporary.append((tmp, path))
             with os.fdopen(handle_fd, "w", encoding="utf-8", newline="") as handle:
                 _write_frame(handle, frame, types, desc=f"writing {path.name}")
-        mode = _default_file_mode()
+        mode = default_file_mode()
         for tmp, path in temporary:
             os.chmod(tmp, mode)
             os.replace(tmp, path)

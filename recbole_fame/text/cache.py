@@ -22,6 +22,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from recbole_fame.errors import output_error
+from recbole_fame.files import default_file_mode
 
 
 def cache_key(encoder_identity, texts):
@@ -42,8 +43,10 @@ def atomic_write(files):
     """Write ``files``, a list of ``(path, bytes)``, so that none is left half-written.
 
     Each goes to a temporary file beside its path; only when all are complete are they moved into place with
-    ``os.replace``. On an error while writing (an OSError: folder not writable, disk full...) the temporary
-    files are removed and the error is raised; the files already at the paths are left as they were.
+    ``os.replace``, one after the other (each move is atomic; between two moves a crash would leave the first
+    file new and the second old). On an error while writing (an OSError: folder not writable, disk full...)
+    the temporary files are removed and the error is raised; the files already at the paths are left as
+    they were. The files get the usual permissions (0666 less the umask), not mkstemp's private 0600.
     """
     temporary = []
     try:
@@ -54,7 +57,9 @@ def atomic_write(files):
             os.close(handle)
             temporary.append((tmp, path))
             write_bytes(tmp, data)
+        mode = default_file_mode()
         for tmp, path in temporary:
+            os.chmod(tmp, mode)
             os.replace(tmp, path)
     finally:
         for tmp, _ in temporary:
