@@ -1,7 +1,8 @@
 """recbole_fame: the FAME sequential recommender (WSDM 2025) as a RecBole plugin.
 
 Importing the package adds back the numpy aliases RecBole 1.2.1 needs and fixes RecBole's ``Trainer`` for
-torch >= 2.6 checkpoints, non-finite losses and CPU multi-process training (see :mod:`recbole_fame.compat`).
+torch >= 2.6 checkpoints, non-finite losses, exact resume and CPU multi-process training (see
+:mod:`recbole_fame.compat`).
 """
 
 from recbole_fame.compat import add_numpy_aliases, patch_recbole_trainer
@@ -11,7 +12,7 @@ patch_recbole_trainer()
 
 from recbole_fame.config import Config  # noqa: E402
 from recbole_fame.data.utils import data_preparation  # noqa: E402
-from recbole_fame.model.sequential_recommender import FAME  # noqa: E402
+from recbole_fame.model.sequential_recommender import FAME, FAMETextPretrain, SASRecSeq  # noqa: E402
 from recbole_fame.quick_start import (  # noqa: E402
     load_data_and_model,
     objective_function,
@@ -22,6 +23,6 @@ from recbole_fame.utils import create_dataset, get_model, get_trainer  # noqa: E
 
 __version__ = "0.1.0"
 __all__ = [
-    "Config", "FAME", "create_dataset", "data_preparation", "get_model", "get_trainer", "load_data_and_model",
+    "Config", "FAME", "FAMETextPretrain", "SASRecSeq", "create_dataset", "data_preparation", "get_model", "get_trainer", "load_data_and_model",
     "objective_function", "run", "run_recbole_fame",
 ]
