@@ -13,7 +13,7 @@ CKPT4=$(checkpoint SASRecSeq__4_heads_)
 CKPT2=$(checkpoint SASRecSeq)
 W="facet_init=slice,pretrained_path=$CKPT4,n_heads=4"
 python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty/gap --seed="$SEED" --set $COMMON --models "\
-FAME H2 N4 (warm start)=FAME:facet_init=slice,pretrained_path=$CKPT2,n_heads=2,num_experts=4; \
-FAME H4 N8 (warm start)=FAME:$W,num_experts=8; \
+FAME logits x H (warm start)=FAME:$W,num_experts=4,scale_by_heads=True; \
 FAME attention residual (warm start)=FAME:$W,num_experts=4,attention_residual=True; \
-FAME probability mixing (warm start)=FAME:$W,num_experts=4,head_mixing=probs"
+FAME H2 N4 (warm start)=FAME:facet_init=slice,pretrained_path=$CKPT2,n_heads=2,num_experts=4; \
+FAME H4 N8 (warm start)=FAME:$W,num_experts=8"

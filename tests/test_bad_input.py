@@ -118,6 +118,7 @@ BAD_SETTINGS = {
     "train_mode": ["all", 0],
     "facet_init": ["identity"],
     "attention_residual": ["yes", 1],
+    "scale_by_heads": ["no", 0],
     "loss_type": ["BPR"],
 }
 

@@ -135,6 +135,18 @@ def test_forward_matches_loop_reference(tiny_dataset, n_heads, num_experts, resi
         torch.testing.assert_close(out["scores"][b], torch.tensor(fused, dtype=torch.float64), atol=1e-5, rtol=0)
 
 
+def test_scale_by_heads_multiplies_the_fused_logits_by_h(tiny_dataset):
+    plain = build(tiny_dataset, n_heads=4, num_experts=2, hidden_size=16, head_mixing="logits", attention_residual=False)
+    try:
+        scaled = build(tiny_dataset, n_heads=4, num_experts=2, hidden_size=16, head_mixing="logits",
+                       attention_residual=False, scale_by_heads=True)
+    finally:
+        tiny_dataset[0]["scale_by_heads"] = False  # the fixture's config is shared
+    item_seq, item_seq_len = random_batch(plain)
+    interaction = {plain.ITEM_SEQ: item_seq, plain.ITEM_SEQ_LEN: item_seq_len}
+    torch.testing.assert_close(scaled.full_sort_predict(interaction), 4 * plain.full_sort_predict(interaction))
+
+
 def test_probability_mixing_matches_reference(tiny_dataset):
     model = build(tiny_dataset, n_heads=2, num_experts=2, hidden_size=16, head_mixing="probs", attention_residual=False)
     item_seq, item_seq_len = random_batch(model)

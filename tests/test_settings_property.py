@@ -24,6 +24,7 @@ FAME_SPACE = {  # key: (valid values, bad values)
     "head_mixing": (["logits", "probs"], BAD_CHOICE),
     "train_mode": (["prefix", "sequence"], BAD_CHOICE),
     "attention_residual": ([True, False], ["yes", 1, None]),
+    "scale_by_heads": ([False], ["yes", 1, None]),
     "facet_init": (["slice", "normal"], BAD_CHOICE),
 }
 

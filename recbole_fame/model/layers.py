@@ -106,10 +106,13 @@ class FacetPrediction(nn.Module):
     :math:`W_g \in R^{d \times H}, b_g` (Eq. 10). With one head the gate is constantly 1 and is not built.
     """
 
-    def __init__(self, n_heads, hidden_size, head_mixing):
+    def __init__(self, n_heads, hidden_size, head_mixing, scale_by_heads=False):
         super().__init__()
         self.n_heads = n_heads
         self.head_mixing = head_mixing
+        # 'logits' mixing: the gate weights sum to 1, so H scores over d' = d / H dimensions each add up to
+        # about 1/H of a d-dimensional dot product's scale; scale_by_heads multiplies the fused logits by H.
+        self.logit_scale = float(n_heads) if scale_by_heads else 1.0
         head_size = hidden_size // n_heads
         self.facet_projection = nn.Parameter(torch.empty(n_heads, hidden_size, head_size))  # [H, d, d']
         self.gate = nn.Linear(hidden_size, n_heads) if n_heads > 1 else None
@@ -138,13 +141,13 @@ class FacetPrediction(nn.Module):
     def scores(self, head_states, gate, item_embedding):
         """Fused scores over all items, [..., V] (Eq. 11).
 
-        'logits': sum_h g_h P^(h)(v). Because P^(h) is linear in x_v, this equals x_v . u with the user vector
+        'logits': sum_h g_h P^(h)(v) (times H with scale_by_heads). Because P^(h) is linear in x_v, this equals x_v . u with the user vector
         u = sum_h g_h W_f^(h) F^(h) in R^d, so it costs one [.., d] x [d, V] product like SASRec's.
         'probs': log sum_h g_h softmax_v(P^(h)(v)), a log-probability, so cross-entropy on it is the mixture's
         negative log-likelihood.
         """
         if self.head_mixing == "logits":
             user = torch.einsum("...h,...hk,hdk->...d", gate, head_states, self.facet_projection)
-            return user @ item_embedding.transpose(0, 1)
+            return (self.logit_scale * user) @ item_embedding.transpose(0, 1)
         log_probs = torch.log_softmax(self.head_scores(head_states, item_embedding), dim=-1)  # [..., H, V]
         return torch.logsumexp(log_probs + torch.log(gate.clamp_min(1e-12)).unsqueeze(-1), dim=-2)

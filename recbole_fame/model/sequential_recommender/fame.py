@@ -32,7 +32,7 @@ SETTINGS = (
     "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",
     "hidden_act", "layer_norm_eps", "initializer_range", "loss_type", "num_experts", "head_mixing",
     "pretrained_path", "text_pretrained_path", "train_mode", "facet_init",
-    "attention_residual",
+    "attention_residual", "scale_by_heads",
 )
 
 
@@ -58,6 +58,9 @@ def check_settings(s):
     require(s["head_mixing"] in ("logits", "probs"), f"head_mixing must be 'logits' or 'probs', got {s['head_mixing']!r}")
     require(s["train_mode"] in ("prefix", "sequence"), f"train_mode must be 'prefix' or 'sequence', got {s['train_mode']!r}")
     require(isinstance(s["attention_residual"], bool), f"attention_residual must be True or False, got {s['attention_residual']!r}")
+    require(isinstance(s["scale_by_heads"], bool), f"scale_by_heads must be True or False, got {s['scale_by_heads']!r}")
+    require(not (s["scale_by_heads"] and s["head_mixing"] == "probs"),
+            "scale_by_heads scales the fused logits of head_mixing 'logits'; with 'probs' set it to False.")
     require(s["facet_init"] in ("normal", "slice"), f"facet_init must be 'normal' or 'slice', got {s['facet_init']!r}")
 
 
@@ -110,7 +113,8 @@ class FAME(SequentialRecommender):
         self.moe_attention = MoEAttention(self.n_heads, self.hidden_size, self.num_experts, self.attn_dropout_prob,
                                           residual=s["attention_residual"])
         self.head_ffn = HeadFeedForward(self.hidden_size // self.n_heads, self.hidden_dropout_prob, self.layer_norm_eps)
-        self.facet_prediction = FacetPrediction(self.n_heads, self.hidden_size, self.head_mixing)
+        self.facet_prediction = FacetPrediction(self.n_heads, self.hidden_size, self.head_mixing,
+                                                scale_by_heads=s["scale_by_heads"])
         self.loss_fct = nn.CrossEntropyLoss()
 
         self.apply(self._init_weights)
