@@ -21,5 +21,5 @@ FAME logits x H (warm start)=FAME:$W,num_experts=4,scale_by_heads=True; \
 FAME attention residual (warm start)=FAME:$W,num_experts=4,attention_residual=True; \
 FAME H2 N4 (warm start)=FAME:facet_init=slice,pretrained_path=$CKPT2,n_heads=2,num_experts=4"
 # Run for seed 2020. For seed 2021 only the attention residual was run (the most promising change):
-#   SEED=2021 ONLY_RESIDUAL=1 bash benchmarks/beauty_gap.sh   (see below)
+#   SEED=2021 ONLY_RESIDUAL=1 bash benchmarks/beauty_gap.sh
 # Not run for lack of time on this CPU: "FAME H4 N8 (warm start)=FAME:$W,num_experts=8".
