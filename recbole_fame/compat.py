@@ -20,8 +20,9 @@ Importing :mod:`recbole_fame` applies them once:
   fault (:class:`~recbole_fame.errors.TrainingDivergedError`).
 * RecBole wraps the model in ``DistributedDataParallel(model, device_ids=[local_rank])``, which fails for a
   model on the CPU; there the wrapper is built without ``device_ids`` (multi-process training on CPU with
-  gloo, see :class:`recbole_fame.config.Config`); and the trainer creates its ``checkpoint_dir`` with
-  ``exist_ok``, since RecBole's ``ensure_dir`` races when several processes start at once.
+  gloo, see :class:`recbole_fame.config.Config`); and RecBole's ``ensure_dir`` (the trainer's
+  ``checkpoint_dir``, the logger's ``./log``) creates folders with ``exist_ok``, since it races when several
+  processes start at once.
 """
 
 import os
@@ -164,5 +165,16 @@ def patch_recbole_trainer():
         return ddp(module, device_ids=None if on_cpu else device_ids, **kwargs)
 
     trainer_module.DistributedDataParallel = distributed_data_parallel
-    trainer_module.ensure_dir = lambda path: os.makedirs(path, exist_ok=True)
+    # RecBole's ensure_dir (exists, then makedirs) races when several processes start at once: the trainer's
+    # checkpoint_dir and init_logger's ./log are created with exist_ok wherever RecBole imported it.
+    import recbole.data.utils
+    import recbole.utils
+    import recbole.utils.logger
+    import recbole.utils.utils
+
+    def ensure_dir(path):
+        os.makedirs(path, exist_ok=True)
+
+    for module in (trainer_module, recbole.utils, recbole.utils.utils, recbole.utils.logger, recbole.data.utils):
+        module.ensure_dir = ensure_dir
     trainer_cls._recbole_fame_patched = True

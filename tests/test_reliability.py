@@ -51,3 +51,19 @@ def test_two_cpu_processes_train_and_end_with_identical_parameters(tmp_path):
         torch.testing.assert_close(value, rank1["state_dict"][name], rtol=0, atol=0, msg=name)
     assert rank0["result"] == rank1["result"]  # metrics are gathered over both ranks' users
     assert set(rank0["result"]) >= {"hit@10", "ndcg@10"}
+
+
+def test_folders_recbole_creates_at_start_tolerate_another_process_creating_them(tmp_path, monkeypatch):
+    """Two ranks starting together both see ./log missing and both create it: RecBole's ensure_dir then fails
+    with FileExistsError in one of them (seen in the two-process text pre-training test)."""
+    import os
+
+    import recbole.data.utils
+    import recbole.utils.logger
+    from recbole.trainer import trainer
+
+    folder = tmp_path / "log"
+    folder.mkdir()
+    monkeypatch.setattr(os.path, "exists", lambda path: False)  # the other rank created it after our check
+    for module in (recbole.utils.logger, recbole.data.utils, trainer):
+        module.ensure_dir(str(folder))
