@@ -2,7 +2,7 @@
 
     python benchmarks/seeds.py --out=results/beauty --reference="paper SASRec=0.0761,0.0400;paper FAME=0.0978,0.0593"
 
-reads every ``<label>-seed<seed>.json`` in --out and writes ``table-seeds.md`` there: for each label, the
+reads every ``<label>-seed<seed>.json`` in --out (and in the --include folders) and writes ``table-seeds.md`` there: for each label, the
 mean test metric over its seeds with the smallest and largest value, and for each FAME label its paired
 difference in NDCG@10 to every baseline on the seeds both have (the seeds are the only noise measured).
 --reference adds fixed columns (HR@10, NDCG@10) such as the paper's numbers.
@@ -73,8 +73,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="folder of compare.py's JSON files")
     parser.add_argument("--reference", default="", help="'name=HR@10,NDCG@10;...' fixed columns")
+    parser.add_argument("--include", nargs="*", default=[], help="more folders of runs, e.g. results/beauty/gap")
     args = parser.parse_args()
     runs = load_runs(args.out)
+    for folder in args.include:
+        runs.update(load_runs(folder))
     if not runs:
         raise SystemExit(f"error: no <label>-seed<seed>.json files in {args.out}: run benchmarks/compare.py first")
     text = summary(runs, parse_references(args.reference))
