@@ -10,12 +10,12 @@ SEED=${SEED:-2020}
 COMMON="train_mode=sequence length_bucketing=True train_batch_size=128 epochs=200 stopping_step=5 checkpoint_dir=saved/beauty"
 checkpoint() { python -c "import json; print(json.load(open('results/beauty/$1-seed$SEED.json'))['checkpoint'])"; }
 CKPT4=$(checkpoint SASRecSeq__4_heads_)
-CKPT2=$(checkpoint SASRecSeq)
 W="facet_init=slice,pretrained_path=$CKPT4,n_heads=4"
 if [ -n "${ONLY_RESIDUAL:-}" ]; then
     exec python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty/gap --seed="$SEED" --set $COMMON \
         --models "FAME attention residual (warm start)=FAME:$W,num_experts=4,attention_residual=True"
 fi
+CKPT2=$(checkpoint SASRecSeq)
 python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty/gap --seed="$SEED" --set $COMMON --models "\
 FAME logits x H (warm start)=FAME:$W,num_experts=4,scale_by_heads=True; \
 FAME attention residual (warm start)=FAME:$W,num_experts=4,attention_residual=True; \
