@@ -15,6 +15,10 @@ Importing :mod:`recbole_fame` applies them once:
   where it stopped nor repeats the uninterrupted run. The patched ``_train_epoch`` also keeps a last-epoch
   checkpoint with the random states, and ``resume_checkpoint`` restores it
   (:mod:`recbole_fame.training_state`).
+* RecBole names the best checkpoint after the model and the second the trainer was built, so runs started
+  in the same second overwrite each other's checkpoints. The patched ``_save_checkpoint`` claims the name
+  exclusively at the first write and moves to ``...-1.pth`` when another run holds it
+  (:func:`recbole_fame.training_state.claim_checkpoint_name`; single-process runs).
 * RecBole stops on a NaN loss with "Training loss is nan" and trains on through an infinite one. The
   patched ``Trainer._check_nan`` stops on either with the epoch, the step and the setting most likely at
   fault (:class:`~recbole_fame.errors.TrainingDivergedError`).
@@ -97,6 +101,7 @@ def patch_recbole_trainer():
         # the best checkpoint lies beside the last one, wherever the run was started from
         best = training_state.best_checkpoint_file(resume_file) if is_last else None
         self.saved_model_file = best if best and os.path.isfile(best) else checkpoint.get("best_model_file", resume_file)
+        self._recbole_fame_name_claimed = True  # the resumed run goes on writing its own files
         self.start_epoch = start_epoch
         self.cur_step = checkpoint["cur_step"]
         self.best_valid_score = checkpoint["best_valid_score"]
@@ -132,12 +137,21 @@ def patch_recbole_trainer():
             and (self.config["single_spec"] is not False or dist.get_rank() == 0)  # one writer in all
             and getattr(self, "_recbole_fame_last_saved", None) != epoch_idx - 1  # trainers that call this twice
         ):
+            if self.config["single_spec"] is not False:
+                training_state.claim_checkpoint_name(self)
             path = training_state.save_last_checkpoint(self, train_data, epoch_idx - 1)
             if getattr(self, "_recbole_fame_last_saved", None) is None:
                 self.logger.info(f"Resumable state of the last epoch kept in {path} (--resume_from={path})")
             self._recbole_fame_last_saved = epoch_idx - 1
         self._recbole_fame_position = [epoch_idx, 0]
         return original_train_epoch(self, train_data, epoch_idx, *args, **kwargs)
+
+    original_save_checkpoint = trainer_cls._save_checkpoint
+
+    def _save_checkpoint(self, epoch, verbose=True, **kwargs):
+        if "saved_model_file" not in kwargs and self.config["single_spec"] is not False:
+            training_state.claim_checkpoint_name(self)
+        return original_save_checkpoint(self, epoch, verbose=verbose, **kwargs)
 
     def _check_nan(self, loss):
         position = getattr(self, "_recbole_fame_position", [None, 0])
@@ -158,6 +172,8 @@ def patch_recbole_trainer():
     trainer_cls.resume_checkpoint = resume_checkpoint
     trainer_cls._train_epoch = _train_epoch
     trainer_cls._check_nan = _check_nan
+    _save_checkpoint.__doc__ = original_save_checkpoint.__doc__
+    trainer_cls._save_checkpoint = _save_checkpoint
     ddp = trainer_module.DistributedDataParallel
 
     def distributed_data_parallel(module, device_ids=None, **kwargs):

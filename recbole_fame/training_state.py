@@ -57,6 +57,33 @@ TRAINING_KEYS = ("seed", "learning_rate", "learner", "weight_decay", "train_batc
                  "valid_metric", "clip_grad_norm", "train_mode", "length_bucketing", "bucket_batches", "MAX_ITEM_LIST_LENGTH")
 
 
+def claim_checkpoint_name(trainer):
+    """Make the trainer's best-checkpoint name its own before the run first writes it.
+
+    RecBole names it ``<model>-<local time to the second>.pth``, so two runs that start in the same second
+    (seeds in parallel, a tuning sweep) write the same file and each tests the other's weights. The first
+    write creates the name exclusively (atomic across processes); a name that exists already gets the first
+    free suffix ``-1``, ``-2``, ... Called once per trainer; a resumed run owns the file it resumed from.
+    """
+    if getattr(trainer, "_recbole_fame_name_claimed", False):
+        return trainer.saved_model_file
+    trainer._recbole_fame_name_claimed = True
+    stem, extension = os.path.splitext(trainer.saved_model_file)
+    candidate, number = trainer.saved_model_file, 0
+    while True:
+        try:
+            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, default_file_mode()))
+            break
+        except FileExistsError:
+            number += 1
+            candidate = f"{stem}-{number}{extension}"
+    if candidate != trainer.saved_model_file:
+        trainer.logger.warning(f"{trainer.saved_model_file} belongs to another run (started in the same second); "
+                               f"this run's best checkpoint is {candidate}")
+        trainer.saved_model_file = candidate
+    return candidate
+
+
 def changed_training_settings(saved_config, config):
     """The training settings whose values differ between a checkpoint's config and this run's."""
     return [f"{key} {saved_config[key]!r} -> {config[key]!r}" for key in TRAINING_KEYS

@@ -67,3 +67,20 @@ def test_folders_recbole_creates_at_start_tolerate_another_process_creating_them
     monkeypatch.setattr(os.path, "exists", lambda path: False)  # the other rank created it after our check
     for module in (recbole.utils.logger, recbole.data.utils, trainer):
         module.ensure_dir(str(folder))
+
+
+def test_runs_started_in_the_same_second_keep_their_own_checkpoints(settings, tmp_path, monkeypatch):
+    """RecBole names the best checkpoint <model>-<time to the second>.pth; two runs started together (seeds in
+    parallel) used to write one file, and the first run's file then held the second run's weights."""
+    from recbole.trainer import trainer
+
+    monkeypatch.setattr(trainer, "get_local_time", lambda: "Nov-29-2026_17-08-32")
+    folder = str(tmp_path / "saved")
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, seed=1, checkpoint_dir=folder))
+    second = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, seed=2, checkpoint_dir=folder))
+    assert first["saved_model_file"].endswith("FAME-Nov-29-2026_17-08-32.pth")
+    assert second["saved_model_file"].endswith("FAME-Nov-29-2026_17-08-32-1.pth")
+    for run, seed in ((first, 1), (second, 2)):
+        assert torch.load(run["saved_model_file"], weights_only=False)["config"]["seed"] == seed
+        last = torch.load(run["last_checkpoint_file"], weights_only=False)
+        assert last["config"]["seed"] == seed and last["best_model_file"] == run["saved_model_file"]
