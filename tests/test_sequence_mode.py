@@ -114,3 +114,19 @@ def test_runner_trains_in_sequence_mode_and_warm_starts_from_sasrecseq(settings)
                             config_dict=settings(train_mode="sequence", length_bucketing=True,
                                                  pretrained_path=sasrec["saved_model_file"]))
     assert 0 <= fame["test_result"]["ndcg@10"] <= 1
+
+
+def test_sasrecseq_in_prefix_mode_is_recbole_sasrec(settings):
+    """The prefix-mode baseline of results/beauty/modes is RecBole's SASRec: same parameters, same loss and
+    scores (trimming a batch to its longest sequence changes nothing)."""
+    from recbole.model.sequential_recommender import SASRec
+
+    config, train_data, test_data = split(settings, model="SASRecSeq", loss_type="CE")
+    torch.manual_seed(0)
+    ours = get_model("SASRecSeq")(config, train_data._dataset).double().eval()
+    recbole = SASRec(config, train_data._dataset).double().eval()
+    recbole.load_state_dict(ours.state_dict())
+    batch = train_data._dataset.inter_feat[:32]
+    assert int(batch["item_length"].max()) < config["MAX_ITEM_LIST_LENGTH"]  # so that trimming happens
+    torch.testing.assert_close(ours.calculate_loss(batch), recbole.calculate_loss(batch), atol=1e-12, rtol=0)
+    torch.testing.assert_close(ours.full_sort_predict(batch), recbole.full_sort_predict(batch), atol=1e-12, rtol=0)
