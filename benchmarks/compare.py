@@ -113,6 +113,8 @@ def main():
     parser.add_argument("--config_files", default="", help="space-separated yaml files for every run")
     parser.add_argument("--set", nargs="*", default=[], help="key=value settings for every run")
     parser.add_argument("--fame_labels", default=None, help="comma-separated labels counted as FAME (default: labels starting with FAME)")
+    parser.add_argument("--table_only", action="store_true",
+                        help="train nothing: write the table from the listed runs whose JSON exists")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -125,6 +127,8 @@ def main():
     records = []
     for label, model, settings in parse_models(args.models):
         output = os.path.join(args.out, f"{slug(label)}-seed{args.seed}.json")
+        if not os.path.exists(output) and args.table_only:
+            continue
         if not os.path.exists(output):
             job = {"label": label, "model": model, "dataset": args.dataset, "seed": args.seed,
                    "settings": dict(common, **settings), "config_files": config_files, "output": output,
