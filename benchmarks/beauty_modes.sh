@@ -1,16 +1,32 @@
 #!/usr/bin/env bash
-# Issue 5, efficient mode: the same model (SASRecSeq with RecBole's default 2 heads, which in prefix mode *is*
-# RecBole's SASRec with CE loss: its calculate_loss is SASRec's) trained on RecBole's prefix samples, to compare
-# at convergence with the sequence-mode runs of benchmarks/beauty.sh (label "SASRecSeq", same seed).
-# Prefix samples, RecBole's batch size 256 (the paper's), batches bucketed by length so that each batch is
-# trimmed to its longest sequence (padding cannot change a score; this is what makes the run affordable on a
-# 2-core CPU), early stopping after 5 epochs without a better validation NDCG@10, one thread.
-# SEED=2021 bash benchmarks/beauty_modes.sh for a second seed. Results in results/beauty/modes/.
+# Issue 5, efficient mode: the same model trained on RecBole's prefix samples and in the sequence mode, to
+# compare them at convergence. The model is SASRecSeq with RecBole's default 2 heads, which in prefix mode *is*
+# RecBole's SASRec with CE loss (tests/test_sequence_mode.py checks loss and scores are SASRec's).
+#   prefix:   RecBole's prefix samples, RecBole's batch size 256 (the paper's): 514 updates per epoch.
+#   sequence: each training sequence once, loss at every position, 44 sequences per batch: Beauty's 22,512
+#             training sequences hold 131,413 targets (5.8 per sequence), so 44 sequences carry ~256 targets
+#             and an epoch makes ~512 updates, as in the prefix mode.
+# Both bucket batches by length, so that each batch is trimmed to its longest sequence (padding cannot change
+# a score; this is what makes the prefix run affordable on a 2-core CPU). Early stopping after 5 epochs
+# without a better validation NDCG@10, one thread. The sequence-mode runs of benchmarks/beauty.sh (128
+# sequences per batch, ~750 targets and 88 updates per epoch) are the third point of comparison.
+#   SEED=2021 bash benchmarks/beauty_modes.sh        (RUNS="sequence" runs one of the two)
+# Results in results/beauty/modes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
 SEED=${SEED:-2020}
+RUNS=${RUNS:-"prefix sequence"}
+PREFIX="SASRecSeq (prefix mode)=SASRecSeq:n_heads=2,train_mode=prefix,train_batch_size=256"
+SEQUENCE="SASRecSeq (sequence mode, 44 per batch)=SASRecSeq:n_heads=2,train_mode=sequence,train_batch_size=44"
+MODELS=""
+for run in $RUNS; do
+    case $run in
+        prefix) MODELS="$MODELS; $PREFIX" ;;
+        sequence) MODELS="$MODELS; $SEQUENCE" ;;
+        *) echo "RUNS takes prefix and/or sequence, not $run" >&2; exit 2 ;;
+    esac
+done
 python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty/modes --seed="$SEED" \
-    --set train_mode=prefix length_bucketing=True train_batch_size=256 epochs=200 stopping_step=5 \
-          checkpoint_dir=saved/beauty \
-    --models "SASRecSeq (prefix mode)=SASRecSeq:n_heads=2"
+    --set length_bucketing=True epochs=200 stopping_step=5 checkpoint_dir=saved/beauty \
+    --models "${MODELS#; }"
