@@ -1,6 +1,6 @@
 """Wall time of one training epoch in RecBole's prefix mode and in the plugin's efficient modes.
 
-For each (model, train_mode, length_bucketing) it builds the dataset, model and optimizer as the runner
+For each (model, train_mode, length_bucketing, train_batch_size) it builds the dataset, model and optimizer as the runner
 does and times one full pass over the training loader: forward, backward and Adam step of every batch (no
 validation), reporting training samples, steps and seconds. The setups' steps are interleaved (one step of
 each in turn, until every loader is exhausted), so a slow phase of a shared machine slows all of them alike.
@@ -21,13 +21,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import write_report  # noqa: E402
 from recbole_fame import Config, create_dataset, data_preparation, get_model  # noqa: E402
 
+# RecBole's prefix samples come 256 to a batch. In the sequence mode a batch of 44 Beauty sequences holds ~256
+# targets (so an epoch makes as many updates as the prefix mode), one of 128 ~750.
 SETUPS = [
-    ("SASRec", "prefix", False),
-    ("FAME", "prefix", False),
-    ("FAME", "prefix", True),
-    ("FAME", "sequence", False),
-    ("FAME", "sequence", True),
-    ("SASRecSeq", "sequence", True),
+    ("SASRec", "prefix", False, 256),
+    ("SASRecSeq", "prefix", True, 256),
+    ("SASRecSeq", "sequence", True, 44),
+    ("SASRecSeq", "sequence", True, 128),
+    ("FAME", "prefix", False, 256),
+    ("FAME", "prefix", True, 256),
+    ("FAME", "sequence", True, 44),
+    ("FAME", "sequence", True, 128),
 ]
 
 
@@ -35,23 +39,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="amazon-beauty")
     parser.add_argument("--data_path", default="dataset/")
-    parser.add_argument("--setups", default=None, help="e.g. 'FAME:prefix:0,FAME:sequence:1'")
+    parser.add_argument("--setups", default=None, help="model:train_mode:length_bucketing:train_batch_size,... e.g. 'FAME:prefix:0:256,FAME:sequence:1:44'")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     setups = SETUPS if not args.setups else [
-        (m, mode, bool(int(b))) for m, mode, b in (s.split(":") for s in args.setups.split(","))
+        (m, mode, bool(int(b)), int(size)) for m, mode, b, size in (s.split(":") for s in args.setups.split(","))
     ]
     runs = []
-    for model_name, mode, bucketing in setups:
+    for model_name, mode, bucketing, batch_size in setups:
         config = Config(model=model_name, dataset=args.dataset, config_dict={
             "data_path": args.data_path, "train_mode": mode, "length_bucketing": bucketing, "state": "ERROR",
+            "train_batch_size": batch_size,
             "show_progress": False,
             "n_heads": 4 if model_name == "FAME" else 2, "num_experts": 4, "seed": 2020,
         })
         train_data, _, _ = data_preparation(config, create_dataset(config))
         torch.manual_seed(0)
         model = get_model(model_name)(config, train_data._dataset).to(config["device"]).train()
-        runs.append({"model": model_name, "train_mode": mode, "length_bucketing": bucketing,
+        runs.append({"model": model_name, "train_mode": mode, "length_bucketing": bucketing, "batch_size": batch_size,
                      "samples": len(train_data._dataset), "steps": len(train_data), "seconds": 0.0,
                      "_state": (model, torch.optim.Adam(model.parameters(), lr=1e-3), iter(train_data))})
     active = list(runs)
@@ -74,10 +79,10 @@ def main():
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
     lines = [f"# One training epoch on {args.dataset} ({device})", "",
              f"Command: `python benchmarks/epoch_time.py {' '.join(sys.argv[1:])}`", "",
-             "| model | train_mode | length_bucketing | samples | steps | seconds | x first row |",
-             "|---|---|---|---|---|---|---|"]
+             "| model | train_mode | length_bucketing | train_batch_size | samples | steps | seconds | x first row |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['train_mode']} | {r['length_bucketing']} | {r['samples']:,} | {r['steps']} | "
+        lines.append(f"| {r['model']} | {r['train_mode']} | {r['length_bucketing']} | {r['batch_size']} | {r['samples']:,} | {r['steps']} | "
                      f"{r['seconds']:.1f} | {r['seconds'] / reference:.2f} |")
     write_report(lines, args.out, {"device": device, "machine": platform.node(), "rows": rows})
 
