@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# FAME trained on RecBole's prefix samples, where SASRec does best on Beauty (results/beauty/modes/): warm-started
+# from the same seed's "SASRecSeq (prefix mode)" checkpoint of benchmarks/beauty_modes.sh (run that first). That
+# SASRec has RecBole's default 2 heads and the warm start needs the same n_heads, so FAME has H = 2 (the paper
+# searches H in {1, 2, 4, 8, 16}), N = 4. Prefix samples, batch size 256, batches bucketed by length, early
+# stopping after 5 epochs without a better validation NDCG@10, one thread. Results in results/beauty/modes/.
+#   SEED=2020 bash benchmarks/beauty_prefix_fame.sh    (RUNS="residual" or "fame" runs one of the two)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=1
+SEED=${SEED:-2020}
+RUNS=${RUNS:-"residual fame"}
+OUT=results/beauty/modes
+CKPT=$(python -c "import json; print(json.load(open('$OUT/SASRecSeq__prefix_mode_-seed$SEED.json'))['checkpoint'])")
+W="n_heads=2,num_experts=4,facet_init=slice,pretrained_path=$CKPT"
+MODELS="SASRecSeq (prefix mode)=SASRecSeq:n_heads=2"
+for run in $RUNS; do
+    case $run in
+        residual) MODELS="$MODELS; FAME H2 N4 attention residual (warm start, prefix mode)=FAME:$W,attention_residual=True" ;;
+        fame) MODELS="$MODELS; FAME H2 N4 (warm start, prefix mode)=FAME:$W" ;;
+        *) echo "RUNS takes residual and fame, not $run" >&2; exit 2 ;;
+    esac
+done
+python benchmarks/compare.py --dataset=amazon-beauty --out=$OUT --seed="$SEED" \
+    --set train_mode=prefix length_bucketing=True train_batch_size=256 epochs=200 stopping_step=5 checkpoint_dir=saved/beauty \
+    --models "$MODELS"
