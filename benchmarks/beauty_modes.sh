@@ -5,26 +5,30 @@
 #   prefix:   RecBole's prefix samples, RecBole's batch size 256 (the paper's): 514 updates per epoch.
 #   sequence: each training sequence once, loss at every position, 44 sequences per batch: Beauty's 22,512
 #             training sequences hold 131,413 targets (5.8 per sequence), so 44 sequences carry ~256 targets
-#             and an epoch makes ~512 updates, as in the prefix mode.
+#             and an epoch makes ~512 updates, as in the prefix mode. With sequence_loss_weighting 'batch' (the
+#             mean over each batch's positions) or 'target' (every target weighs the same, as in the prefix
+#             mode; see recbole_fame/model/sequence_loss.py).
 # Both bucket batches by length, so that each batch is trimmed to its longest sequence (padding cannot change
 # a score; this is what makes the prefix run affordable on a 2-core CPU). Early stopping after 5 epochs
 # without a better validation NDCG@10, one thread. The sequence-mode runs of benchmarks/beauty.sh (128
 # sequences per batch, ~750 targets and 88 updates per epoch) are the third point of comparison.
-#   SEED=2021 bash benchmarks/beauty_modes.sh        (RUNS="sequence" runs one of the two)
+#   SEED=2021 bash benchmarks/beauty_modes.sh        (RUNS="prefix", "sequence" or "target" runs one)
 # Results in results/beauty/modes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
 SEED=${SEED:-2020}
-RUNS=${RUNS:-"prefix sequence"}
+RUNS=${RUNS:-"prefix sequence target"}
 PREFIX="SASRecSeq (prefix mode)=SASRecSeq:n_heads=2,train_mode=prefix,train_batch_size=256"
-SEQUENCE="SASRecSeq (sequence mode, 44 per batch)=SASRecSeq:n_heads=2,train_mode=sequence,train_batch_size=44"
+SEQUENCE="SASRecSeq (sequence mode, 44 per batch)=SASRecSeq:n_heads=2,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=batch"
+TARGET="SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq:n_heads=2,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target"
 MODELS=""
 for run in $RUNS; do
     case $run in
         prefix) MODELS="$MODELS; $PREFIX" ;;
         sequence) MODELS="$MODELS; $SEQUENCE" ;;
-        *) echo "RUNS takes prefix and/or sequence, not $run" >&2; exit 2 ;;
+        target) MODELS="$MODELS; $TARGET" ;;
+        *) echo "RUNS takes prefix, sequence and target, not $run" >&2; exit 2 ;;
     esac
 done
 python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty/modes --seed="$SEED" \

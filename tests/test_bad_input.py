@@ -116,6 +116,7 @@ BAD_SETTINGS = {
     "attn_dropout_prob": [2, True],
     "head_mixing": ["max", 1],
     "train_mode": ["all", 0],
+    "sequence_loss_weighting": ["mean", 1],
     "facet_init": ["identity"],
     "attention_residual": ["yes", 1],
     "scale_by_heads": ["no", 0],

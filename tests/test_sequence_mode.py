@@ -130,3 +130,31 @@ def test_sasrecseq_in_prefix_mode_is_recbole_sasrec(settings):
     assert int(batch["item_length"].max()) < config["MAX_ITEM_LIST_LENGTH"]  # so that trimming happens
     torch.testing.assert_close(ours.calculate_loss(batch), recbole.calculate_loss(batch), atol=1e-12, rtol=0)
     torch.testing.assert_close(ours.full_sort_predict(batch), recbole.full_sort_predict(batch), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("model_name", ["FAME", "SASRecSeq"])
+def test_target_weighting_weighs_every_target_as_the_prefix_mode_does(settings, model_name):
+    """sequence_loss_weighting 'target': a batch's loss is the sum of its prefix samples' losses divided by the
+    mean number of targets per batch, whatever the batch's lengths; 'batch' is the mean over its own targets."""
+    _, prefix_train, _ = split(settings, model=model_name, MAX_ITEM_LIST_LENGTH=20, loss_type="CE")
+    config, seq_train, _ = split(settings, model=model_name, MAX_ITEM_LIST_LENGTH=20, train_mode="sequence",
+                                 loss_type="CE", sequence_loss_weighting="target", train_batch_size=8)
+    sequences, prefixes = seq_train._dataset, prefix_train._dataset
+    assert sequences.targets_per_sequence == pytest.approx(len(prefixes) / len(sequences))  # every target once
+    torch.manual_seed(0)
+    model = get_model(model_name)(config, sequences).double().eval()
+    assert model.sequence_loss.targets_per_batch == pytest.approx(8 * sequences.targets_per_sequence)
+    lengths = sequences.inter_feat[sequences.item_list_length_field]
+    for user_rows in (lengths.argmin(), lengths.argmax()):  # a short and a long sequence
+        seq = sequences.inter_feat[user_rows.view(1)]
+        user = seq[sequences.uid_field].item()
+        rows = prefixes.inter_feat[prefixes.inter_feat[prefixes.uid_field] == user]
+        model.train_mode, model.sequence_loss.weighting = "sequence", "target"
+        weighted = model.calculate_loss(seq)
+        model.sequence_loss.weighting = "batch"
+        batch_mean = model.calculate_loss(seq)
+        model.train_mode = "prefix"
+        prefix_mean = model.calculate_loss(rows)
+        torch.testing.assert_close(weighted, prefix_mean * len(rows) / model.sequence_loss.targets_per_batch,
+                                   atol=1e-10, rtol=0)
+        torch.testing.assert_close(batch_mean, prefix_mean, atol=1e-10, rtol=0)

@@ -71,7 +71,11 @@ class SequenceTrainingDataset(SequentialDataset):
 
     def build(self):
         datasets = super().build()
-        datasets[0].trains_whole_sequences = True
+        train = datasets[0]
+        train.trains_whole_sequences = True
+        # every position of a training sample is a target (see recbole_fame.model.sequence_loss)
+        lengths = train.inter_feat[train.item_list_length_field]
+        train.targets_per_sequence = float(lengths.double().mean()) if len(lengths) else 1.0
         return datasets
 
 

@@ -26,13 +26,14 @@ from recbole.model.layers import TransformerEncoder
 from recbole.utils import InputType
 
 from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention
+from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting
 from recbole_fame.utils import model_settings, require
 
 SETTINGS = (
     "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",
     "hidden_act", "layer_norm_eps", "initializer_range", "loss_type", "num_experts", "head_mixing",
     "pretrained_path", "text_pretrained_path", "train_mode", "facet_init",
-    "attention_residual", "scale_by_heads",
+    "attention_residual", "scale_by_heads", "sequence_loss_weighting",
 )
 
 
@@ -61,6 +62,7 @@ def check_settings(s):
     require(isinstance(s["scale_by_heads"], bool), f"scale_by_heads must be True or False, got {s['scale_by_heads']!r}")
     require(not (s["scale_by_heads"] and s["head_mixing"] == "probs"),
             "scale_by_heads scales the fused logits of head_mixing 'logits'; with 'probs' set it to False.")
+    check_weighting(s["sequence_loss_weighting"])
     require(s["facet_init"] in ("normal", "slice"), f"facet_init must be 'normal' or 'slice', got {s['facet_init']!r}")
 
 
@@ -116,6 +118,7 @@ class FAME(SequentialRecommender):
         self.facet_prediction = FacetPrediction(self.n_heads, self.hidden_size, self.head_mixing,
                                                 scale_by_heads=s["scale_by_heads"])
         self.loss_fct = nn.CrossEntropyLoss()
+        self.sequence_loss = SequenceLoss(config, dataset)  # train_mode: sequence
 
         self.apply(self._init_weights)
         if s["facet_init"] == "slice":
@@ -193,7 +196,7 @@ class FAME(SequentialRecommender):
         targets[torch.arange(targets.size(0), device=targets.device), item_seq_len - 1] = pos_items
         valid = torch.arange(length, device=targets.device).unsqueeze(0) < item_seq_len.unsqueeze(1)
         logits = self.facet_prediction.scores(head_states[valid], gate[valid], items)  # [P, V]
-        return self.loss_fct(logits, targets[valid])
+        return self.sequence_loss(logits, targets[valid])
 
     def predict(self, interaction):
         scores = self.full_sort_predict(interaction)

@@ -15,6 +15,7 @@ train in that efficient mode. With ``train_mode: prefix`` it is RecBole's SASRec
 import torch
 from recbole.model.sequential_recommender import SASRec
 
+from recbole_fame.model.sequence_loss import SequenceLoss
 from recbole_fame.utils import require
 
 
@@ -30,6 +31,7 @@ class SASRecSeq(SASRec):
             self.train_mode == "prefix" or getattr(dataset, "trains_whole_sequences", False),
             "train_mode 'sequence' needs the plugin's dataset: build it with recbole_fame.create_dataset.",
         )
+        self.sequence_loss = SequenceLoss(config, dataset)  # train_mode: sequence
 
     def encode_all_positions(self, item_seq, item_seq_len):
         """SASRec's output at every position, [B, L', d], padding beyond the longest sequence trimmed."""
@@ -53,4 +55,4 @@ class SASRecSeq(SASRec):
         targets[torch.arange(targets.size(0), device=targets.device), item_seq_len - 1] = interaction[self.POS_ITEM_ID]
         valid = torch.arange(length, device=targets.device).unsqueeze(0) < item_seq_len.unsqueeze(1)
         logits = output[valid] @ self.item_embedding.weight.transpose(0, 1)  # [P, V]
-        return self.loss_fct(logits, targets[valid])
+        return self.sequence_loss(logits, targets[valid])
