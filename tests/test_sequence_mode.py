@@ -65,9 +65,11 @@ def test_sequence_samples_cover_every_training_target_once(settings, max_length)
 
 @pytest.mark.parametrize("model_name", ["FAME", "SASRecSeq"])
 def test_sequence_loss_equals_mean_of_prefix_losses(settings, model_name):
-    """Without truncation, the all-position loss of a user's sequence is the mean of its prefix samples' losses."""
+    """Without truncation, the all-position loss of a user's sequence is the mean of its prefix samples' losses
+    (weighting 'batch'; 'target' scales it, see below)."""
     _, prefix_train, _ = split(settings, MAX_ITEM_LIST_LENGTH=20)
-    config, seq_train, _ = split(settings, MAX_ITEM_LIST_LENGTH=20, train_mode="sequence", model=model_name)
+    config, seq_train, _ = split(settings, MAX_ITEM_LIST_LENGTH=20, train_mode="sequence", model=model_name,
+                                 sequence_loss_weighting="batch")
     torch.manual_seed(0)
     model = get_model(model_name)(config, seq_train._dataset).double().eval()
     assert model.train_mode == "sequence"

@@ -10,6 +10,10 @@ sequences have positions, and that number varies: with ``length_bucketing`` a ba
   in every batch, as in the prefix mode, and a batch of average length gets the prefix mode's mean.
 * ``'batch'``: the mean over the batch's own targets, so each batch weighs the same and a target weighs less the
   longer the sequences it is batched with (with length bucketing, about 1 / its sequence's length).
+
+'target' is the default: on Amazon Beauty, SASRec trained with 'batch' and length bucketing converged 10% below
+the same SASRec on RecBole's prefix samples (test NDCG@10 0.036 vs 0.040), and 'target' follows the prefix
+mode's validation curve (results/beauty/modes/).
 """
 
 import torch.nn.functional as F
@@ -27,7 +31,7 @@ def check_weighting(value):
 class SequenceLoss(nn.Module):
     def __init__(self, config, dataset):
         super().__init__()
-        self.weighting = config["sequence_loss_weighting"] or "batch"
+        self.weighting = config["sequence_loss_weighting"] or "target"
         check_weighting(self.weighting)
         processes = 1 if config["single_spec"] is not False else (config["world_size"] or 1)
         batch_size = max(1, config["train_batch_size"] // processes)  # RecBole's per-process batch
