@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
 SEED=${SEED:-2020}
-COMMON="train_mode=sequence length_bucketing=True train_batch_size=128 epochs=200 stopping_step=5 checkpoint_dir=saved/beauty"
+COMMON="train_mode=sequence sequence_loss_weighting=batch length_bucketing=True train_batch_size=128 epochs=200 stopping_step=5 checkpoint_dir=saved/beauty"
 checkpoint() { python -c "import json; print(json.load(open('results/beauty/$1-seed$SEED.json'))['checkpoint'])"; }
 CKPT4=$(checkpoint SASRecSeq__4_heads_)
 W="facet_init=slice,pretrained_path=$CKPT4,n_heads=4"

@@ -116,7 +116,8 @@ def main(argv=None):
     common = {"seed": args.seed, "checkpoint_dir": args.checkpoint_dir, "show_progress": False}
     pretrain_settings = dict(common)
     pretrain_settings.update({k: parse_value(v) for k, v in (kv.split("=", 1) for kv in args.pretrain_set)})
-    fame_settings = dict(common, train_mode="sequence", length_bucketing=True)
+    # sequence_loss_weighting 'batch' was the default when results/text_pretrain was made
+    fame_settings = dict(common, train_mode="sequence", length_bucketing=True, sequence_loss_weighting="batch")
     fame_settings.update({k: parse_value(v) for k, v in (kv.split("=", 1) for kv in args.set)})
 
     this_command = "python " + " ".join(
