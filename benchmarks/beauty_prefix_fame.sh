@@ -4,7 +4,8 @@
 # SASRec has RecBole's default 2 heads and the warm start needs the same n_heads, so FAME has H = 2 (the paper
 # searches H in {1, 2, 4, 8, 16}), N = 4. Prefix samples, batch size 256, batches bucketed by length, early
 # stopping after 5 epochs without a better validation NDCG@10, one thread. Results in results/beauty/modes/.
-#   SEED=2020 bash benchmarks/beauty_prefix_fame.sh    (RUNS="residual", "fame" or "residual_sequence" runs one)
+#   SEED=2020 bash benchmarks/beauty_prefix_fame.sh    (RUNS="residual", "fame", "residual_sequence" or
+#                                                       "fame_sequence" runs one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
@@ -20,7 +21,8 @@ for run in $RUNS; do
         fame) MODELS="$MODELS; FAME H2 N4 (warm start, prefix mode)=FAME:$W" ;;
         # the same FAME in the sequence mode, 44 sequences per batch, every target weighed as in the prefix mode
         residual_sequence) MODELS="$MODELS; FAME H2 N4 attention residual (warm start, sequence mode)=FAME:$W,attention_residual=True,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target" ;;
-        *) echo "RUNS takes residual, fame and residual_sequence, not $run" >&2; exit 2 ;;
+        fame_sequence) MODELS="$MODELS; FAME H2 N4 (warm start, sequence mode)=FAME:$W,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target" ;;
+        *) echo "RUNS takes residual, fame, residual_sequence and fame_sequence, not $run" >&2; exit 2 ;;
     esac
 done
 python benchmarks/compare.py --dataset=amazon-beauty --out=$OUT --seed="$SEED" \
