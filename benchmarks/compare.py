@@ -96,7 +96,7 @@ def table(records, dataset, fame_labels):
         else:
             row += " |"
         lines.append(row)
-    extra = [("epochs (best)", lambda r: f"{r['epochs']} ({r['best_epoch'] + 1})"),
+    extra = [("epochs (best)", lambda r: f"{r['epochs']} ({r['best_epoch'] + 1})" + (", capped" if r.get("capped") else "")),
              ("s / epoch", lambda r: f"{r['seconds_per_epoch']:.0f}"),
              ("parameters", lambda r: f"{r['parameters']:,}")]
     for name, fn in extra:

@@ -175,6 +175,9 @@ def load_data_and_model(model_file, trust_checkpoint=False, checkpoint_dir="save
         model_file, {"checkpoint_dir": checkpoint_dir, "trust_checkpoint": trust_checkpoint}, map_location="cpu"
     )
     config = checkpoint["config"]
+    # RecBole's Config sets numpy aliases its metrics use (np.float in NDCG) when it is built, not when it
+    # is unpickled: without this a process that only loads a checkpoint fails in Trainer.evaluate
+    config.compatibility_settings()
     config["single_spec"], config["local_rank"] = True, 0  # a checkpoint of a DDP run loads in one process
     config["device"] = torch.device("cuda" if torch.cuda.is_available() and config["use_gpu"] else "cpu")
     init_seed(config["seed"], config["reproducibility"])

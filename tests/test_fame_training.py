@@ -173,3 +173,27 @@ def test_slice_initialisation_gives_each_head_its_slice_of_the_item_embedding(se
     items = model.item_embedding.weight
     sub = model.facet_prediction.head_item_embeddings(items)  # [H, V, d']
     torch.testing.assert_close(sub, items.view(items.size(0), 4, -1).transpose(0, 1))
+
+
+def test_a_fresh_process_loads_a_checkpoint_and_evaluates_it(settings, tmp_path):
+    """RecBole's NDCG uses np.float, an alias RecBole's Config adds when it is built but not when a checkpoint's
+    config is unpickled: a script that only loads a checkpoint used to fail in Trainer.evaluate."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=1), saved=True)
+    script = (
+        "import json, sys\n"
+        "from recbole_fame import get_trainer, load_data_and_model\n"
+        "config, model, _, _, _, test_data = load_data_and_model(sys.argv[1], trust_checkpoint=True)\n"
+        "trainer = get_trainer(config['MODEL_TYPE'], config['model'])(config, model)\n"
+        "print(json.dumps({k: float(v) for k, v in trainer.evaluate(test_data, load_best_model=False).items()}))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]), OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", script, result["saved_model_file"]], capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == pytest.approx(dict(result["test_result"]), abs=1e-4)
