@@ -109,6 +109,46 @@ def test_length_bucketing_sees_every_sample_once_with_tighter_batches(settings):
     assert epoch(bucketed)[0] == users_plain  # a second epoch, new order, same samples
 
 
+@pytest.mark.parametrize("model_name", ["SASRec", "GRU4Rec", "CORE", "BERT4Rec", "FAME", "SASRecSeq"])
+def test_trimming_a_batch_changes_no_score_of_a_trimmable_model(settings, model_name):
+    """The bucketed loader cuts a batch's sequence fields to its longest sequence for TRIMMABLE_MODELS: their
+    training loss (same masks and negatives: same random draws) and full-sort scores stay the same."""
+    import random
+
+    from recbole_fame.data.dataloader import TRIMMABLE_MODELS
+
+    assert model_name in TRIMMABLE_MODELS
+    config, loader, _ = split(settings, model=model_name, length_bucketing=True, loss_type="CE")
+    assert loader.trims_batches
+    dataset = loader._dataset
+    torch.manual_seed(0)
+    by_length = np.argsort(dataset.inter_feat[dataset.item_list_length_field].numpy(), kind="stable")
+    index = by_length[len(by_length) // 2 :][:32]  # sequences of middle length, shorter than L
+    full, trimmed = dataset[index], loader._trimmed(dataset[index])
+    assert trimmed[dataset.item_id_list_field].shape[1] < full[dataset.item_id_list_field].shape[1]
+    default_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # BERT4Rec makes float tensors of the default type inside its loss
+    try:
+        model = get_model(model_name)(config, dataset).eval()
+        losses = []
+        for batch in (full, trimmed):
+            random.seed(0)  # BERT4Rec's masking transform draws from Python's random
+            losses.append(model.calculate_loss(loader.transform(dataset, batch)))
+        scores = [model.full_sort_predict(batch) for batch in (full, trimmed)]
+    finally:
+        torch.set_default_dtype(default_dtype)
+    torch.testing.assert_close(losses[1], losses[0], atol=1e-10, rtol=0)
+    torch.testing.assert_close(scores[1], scores[0], atol=1e-10, rtol=0)
+
+
+def test_bucketed_batches_keep_their_width_for_a_model_that_reads_the_padding(settings):
+    """FEARec filters the whole padded sequence in the frequency domain: its batches are bucketed, not trimmed."""
+    config, loader, _ = split(settings, model="FEARec", length_bucketing=True, train_batch_size=8)
+    assert not loader.trims_batches
+    widths = {batch[loader._dataset.item_id_list_field].shape[1] for batch in loader}
+    assert widths == {config["MAX_ITEM_LIST_LENGTH"]}
+
+
 def test_runner_trains_in_sequence_mode_and_warm_starts_from_sasrecseq(settings):
     sasrec = run_recbole_fame(model="SASRecSeq", dataset="tiny", saved=True,
                               config_dict=settings(train_mode="sequence", length_bucketing=True))

@@ -1,19 +1,26 @@
 """A training dataloader that groups samples of similar length into the same batch.
 
-FAME trims each batch to its longest sequence (padding cannot change any score), so batches of similar
-lengths cost less. With ``length_bucketing: True``, each epoch shuffles the samples, sorts them by length
-within chunks of ``bucket_batches`` batches, cuts the chunks into batches and shuffles the batches. Every
-sample is still seen once per epoch.
+With ``length_bucketing: True``, each epoch shuffles the samples, sorts them by length within chunks of
+``bucket_batches`` batches, cuts the chunks into batches and shuffles the batches. Every sample is still seen
+once per epoch. For the models of ``TRIMMABLE_MODELS`` each batch's sequence fields are also cut to its longest
+sequence, so batches of short sequences cost less: those models' scores cannot depend on the padding after a
+sequence's last item (FAME and SASRecSeq trim it themselves; RecBole's SASRec, CORE and BERT4Rec mask it in
+attention, GRU4Rec is causal and reads position ``item_length - 1``). Other models get bucketed batches at
+full width: FEARec, for one, filters the padded sequence in the frequency domain, so its width matters.
 """
 
 import numpy as np
 import torch
 from recbole.data.dataloader import TrainDataLoader
 
+# checked by tests/test_sequence_mode.py::test_trimming_a_batch_changes_no_score_of_a_trimmable_model
+TRIMMABLE_MODELS = frozenset({"FAME", "SASRecSeq", "SASRec", "GRU4Rec", "CORE", "BERT4Rec"})
+
 
 class LengthBucketedTrainDataLoader(TrainDataLoader):
     def __init__(self, config, dataset, sampler, shuffle=True):
         self.bucket_batches = config["bucket_batches"] or 50
+        self.trims_batches = config["model"] in TRIMMABLE_MODELS
         self._order = None
         self._epoch_generator = torch.Generator().manual_seed(config["seed"])
         super().__init__(config, dataset, sampler, shuffle=False)  # the order is ours, see _new_order
@@ -36,4 +43,16 @@ class LengthBucketedTrainDataLoader(TrainDataLoader):
         return super().__iter__()
 
     def collate_fn(self, index):
-        return super().collate_fn(self._order[np.array(index)])
+        data = self._dataset[self._order[np.array(index)]]
+        if self.trims_batches:
+            data = self._trimmed(data)
+        return self._neg_sampling(self.transform(self._dataset, data))
+
+    def _trimmed(self, data):
+        """``data`` with every sequence field ([B, L, ...]) cut to the batch's longest sequence, L' <= L."""
+        dataset = self._dataset
+        longest = int(data[dataset.item_list_length_field].max())
+        for field in dataset.inter_feat.columns:
+            if field.endswith(self.config["LIST_SUFFIX"]) and data[field].dim() >= 2:
+                data.interaction[field] = data[field][:, :longest]
+        return data
