@@ -34,3 +34,4 @@ done
 python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty/modes --seed="$SEED" \
     --set length_bucketing=True epochs=200 stopping_step=5 checkpoint_dir=saved/beauty \
     --models "${MODELS#; }"
+SEED="$SEED" bash benchmarks/beauty_modes_table.sh

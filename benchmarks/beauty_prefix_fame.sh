@@ -28,9 +28,4 @@ done
 python benchmarks/compare.py --dataset=amazon-beauty --out=$OUT --seed="$SEED" \
     --set train_mode=prefix length_bucketing=True train_batch_size=256 epochs=200 stopping_step=5 checkpoint_dir=saved/beauty \
     --models "$MODELS"
-# the seed's table (paper's Table 2 layout) with every run of results/beauty/modes/ that exists
-python benchmarks/compare.py --dataset=amazon-beauty --out=$OUT --seed="$SEED" --table_only --models "\
-SASRecSeq (prefix mode)=SASRecSeq; SASRecSeq (sequence mode, 44 per batch)=SASRecSeq; \
-SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq; \
-FAME H2 N4 attention residual (warm start, prefix mode)=FAME; FAME H2 N4 attention residual (warm start, sequence mode)=FAME; \
-FAME H2 N4 (warm start, prefix mode)=FAME; FAME H2 N4 (warm start, sequence mode)=FAME"
+SEED="$SEED" bash benchmarks/beauty_modes_table.sh

@@ -4,8 +4,9 @@
 # after 5 epochs without a better validation NDCG@10, one thread. Runs whose JSON exists are skipped.
 # BUCKETING=True batches samples of similar length (the plugin's length_bucketing) and, for SASRec, GRU4Rec,
 # CORE and BERT4Rec, cuts each batch to its longest sequence, which changes none of their scores
-# (tests/test_sequence_mode.py) and makes an epoch ~3.6x cheaper; those runs are labelled "(bucketed batches)".
-# Without it an epoch takes ~3 (GRU4Rec) to ~9 minutes (SASRec) on this 2-core CPU, more for FEARec.
+# (tests/test_sequence_mode.py) and makes an epoch ~3.5x cheaper: the setting of RecBole's SASRec in
+# results/beauty/modes/, where those runs go, labelled "(bucketed batches)". Without it (results/beauty/) an
+# epoch takes ~3 (GRU4Rec) to ~9 minutes (SASRec) on this 2-core CPU, more for FEARec.
 #   MODELS="GRU4Rec; CORE" SEED=2020 BUCKETING=True bash benchmarks/beauty_recbole.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,14 +15,18 @@ SEED=${SEED:-2020}
 MODELS=${MODELS:-"SASRec; GRU4Rec; BERT4Rec; CORE; FEARec"}
 BUCKETING=${BUCKETING:-False}
 RUNS=""
-ALL="SASRec; GRU4Rec; BERT4Rec; CORE; FEARec"
-for model in ${ALL//;/ }; do ALL="$ALL; $model (bucketed batches)=$model"; done
 for model in ${MODELS//;/ }; do
     if [ "$BUCKETING" = True ]; then RUNS="$RUNS; $model (bucketed batches)=$model"; else RUNS="$RUNS; $model"; fi
 done
-python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty --seed="$SEED" \
+OUT=results/beauty
+if [ "$BUCKETING" = True ]; then OUT=results/beauty/modes; fi
+python benchmarks/compare.py --dataset=amazon-beauty --out=$OUT --seed="$SEED" \
     --set train_batch_size=256 epochs=200 stopping_step=5 checkpoint_dir=saved/beauty length_bucketing="$BUCKETING" \
     --models "$RUNS"
-# the seed's table with every run of this folder that exists (benchmarks/beauty.sh's runs too)
-python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty --seed="$SEED" --table_only \
-    --models "$ALL; SASRecSeq; SASRecSeq (4 heads); FAME (warm start); FAME w/o MoE (warm start); FAME"
+# the seed's table with every run of the folder that exists
+if [ "$BUCKETING" = True ]; then
+    SEED="$SEED" bash benchmarks/beauty_modes_table.sh
+else
+    python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty --seed="$SEED" --table_only \
+        --models "SASRec; GRU4Rec; BERT4Rec; CORE; FEARec; SASRecSeq; SASRecSeq (4 heads); FAME (warm start); FAME w/o MoE (warm start); FAME"
+fi
