@@ -28,5 +28,5 @@ if [ "$BUCKETING" = True ]; then
     SEED="$SEED" bash benchmarks/beauty_modes_table.sh
 else
     python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty --seed="$SEED" --table_only \
-        --models "SASRec; GRU4Rec; BERT4Rec; CORE; FEARec; SASRecSeq; SASRecSeq (4 heads); FAME (warm start); FAME w/o MoE (warm start); FAME"
+        --models "SASRec; GRU4Rec; BERT4Rec; CORE; FEARec; SASRecSeq; SASRecSeq (4 heads)=SASRecSeq; FAME (warm start)=FAME; FAME w/o MoE (warm start)=FAME; FAME"
 fi
