@@ -4,9 +4,9 @@
 # after 5 epochs without a better validation NDCG@10, one thread. Runs whose JSON exists are skipped.
 # BUCKETING=True batches samples of similar length (the plugin's length_bucketing) and, for SASRec, GRU4Rec,
 # CORE and BERT4Rec, cuts each batch to its longest sequence, which changes none of their scores
-# (tests/test_sequence_mode.py) and makes an epoch ~3.5x cheaper: the setting of RecBole's SASRec in
+# (tests/test_sequence_mode.py) and makes an epoch 3-3.5x cheaper: the setting of RecBole's SASRec in
 # results/beauty/modes/, where those runs go, labelled "(bucketed batches)". Without it (results/beauty/) an
-# epoch takes ~3 (GRU4Rec) to ~9 minutes (SASRec) on this 2-core CPU, more for FEARec.
+# epoch takes from 143 s (GRU4Rec) to 521 s (SASRec) on one thread here (results/epoch_time*_cpu.md), more for FEARec.
 #   MODELS="GRU4Rec; CORE" SEED=2020 BUCKETING=True bash benchmarks/beauty_recbole.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
