@@ -1,0 +1,117 @@
+"""Paired comparison of runs on the same test users (compare.py's JSON files, their best checkpoints).
+
+For each run it reloads the checkpoint, ranks every item for every test user (full ranking, history items
+excluded, as RecBole's full-sort evaluator does) and takes each user's NDCG@10 and HR@10. Against the baseline
+run it reports the mean per-user difference, its paired standard error, a 95% interval, and the paired
+t-test's and Wilcoxon signed-rank test's p-values (scipy). A run's recomputed means are checked against its
+JSON's test result first.
+
+    python benchmarks/paired_test.py --baseline results/beauty/modes/SASRecSeq__prefix_mode_-seed2021.json \\
+        results/beauty/modes/FAME*-seed2021.json --out=results/beauty/modes/paired-seed2021.md
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+from scipy import stats
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+K = 10
+
+
+def per_user_metrics(run_file):
+    """{user id: (NDCG@K, HR@K)} of the run's best checkpoint on its test split, and the run's JSON."""
+    from recbole_fame import load_data_and_model
+
+    with open(run_file) as f:
+        run = json.load(f)
+    checkpoint = run["checkpoint"]
+    _, model, _, _, _, test_data = load_data_and_model(checkpoint, checkpoint_dir=os.path.dirname(checkpoint))
+    model.eval()
+    uid_field = test_data._dataset.uid_field
+    users, ranks = [], []
+    with torch.no_grad():
+        for interaction, history_index, positive_u, positive_i in test_data:
+            scores = model.full_sort_predict(interaction).view(len(interaction), -1)
+            scores[:, 0] = -torch.inf  # the padding item
+            if history_index is not None:
+                scores[history_index] = -torch.inf
+            positive = scores[positive_u, positive_i]
+            ranks.append((scores > positive[:, None]).sum(dim=1))  # 0 = first; leave-one-out: one positive per user
+            users.append(interaction[uid_field][positive_u])
+    users, ranks = torch.cat(users).numpy(), torch.cat(ranks).numpy()
+    hit = (ranks < K).astype(float)
+    ndcg = hit / np.log2(ranks + 2)
+    for name, values in ((f"ndcg@{K}", ndcg), (f"hit@{K}", hit)):
+        recorded = run["test_result"][name]
+        if abs(values.mean() - recorded) > 6e-5:  # RecBole rounds to 4 decimals
+            raise SystemExit(f"error: {run_file}: recomputed {name} {values.mean():.5f} differs from the recorded "
+                             f"{recorded}: the checkpoint is not the run's (re-run it, or fix 'checkpoint' in the JSON)")
+    order = np.argsort(users)
+    return users[order], ndcg[order], hit[order], run
+
+
+def paired(base, other):
+    diff = other - base
+    se = diff.std(ddof=1) / np.sqrt(len(diff))
+    t_p = stats.ttest_rel(other, base).pvalue
+    w_p = stats.wilcoxon(other, base).pvalue if np.any(diff) else 1.0
+    return diff.mean(), se, t_p, w_p
+
+
+def p_value(p):
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", required=True, help="the baseline run's JSON (compare.py)")
+    parser.add_argument("runs", nargs="+", help="the other runs' JSON files, same dataset and seed split")
+    parser.add_argument("--out", default=None, help="markdown file to write (printed either way)")
+    args = parser.parse_args()
+    sys.argv = [sys.argv[0]]  # keep RecBole's Config from reading this script's flags
+    args.baseline, args.runs = os.path.abspath(args.baseline), [os.path.abspath(r) for r in args.runs]
+    args.out = args.out and os.path.abspath(args.out)
+    os.chdir(ROOT)  # the runs' checkpoint and data paths are relative to the repository
+
+    base_users, base_ndcg, base_hit, base_run = per_user_metrics(args.baseline)
+    lines = [
+        f"# Paired test against {base_run['label']} (seed {base_run['seed']}, {len(base_users):,} test users)",
+        "",
+        "Command: `python benchmarks/paired_test.py " + " ".join(
+            [f"--baseline {os.path.relpath(args.baseline, ROOT)}"] + [os.path.relpath(r, ROOT) for r in args.runs]
+            + ([f"--out={os.path.relpath(args.out, ROOT)}"] if args.out else [])) + "`",
+        "",
+        f"Per-user differences (run - baseline) on the same test users; SE = paired standard error; 95% interval "
+        f"= mean +- 1.96 SE; p = two-sided paired t-test / Wilcoxon signed-rank. Baseline: NDCG@{K} "
+        f"{base_ndcg.mean():.4f}, HR@{K} {base_hit.mean():.4f}.",
+        "",
+        f"| run | NDCG@{K} | diff (SE) | 95% interval | p (t / Wilcoxon) | HR@{K} | diff (SE) | p (t / Wilcoxon) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run_file in args.runs:
+        users, ndcg, hit, run = per_user_metrics(run_file)
+        if not np.array_equal(users, base_users):
+            raise SystemExit(f"error: {run_file} was tested on other users than the baseline: compare runs of one "
+                             "dataset and split only")
+        n_mean, n_se, n_t, n_w = paired(base_ndcg, ndcg)
+        h_mean, h_se, h_t, h_w = paired(base_hit, hit)
+        lines.append(
+            f"| {run['label']} | {ndcg.mean():.4f} | {n_mean:+.4f} ({n_se:.4f}) | [{n_mean - 1.96 * n_se:+.4f}, "
+            f"{n_mean + 1.96 * n_se:+.4f}] | {p_value(n_t)} / {p_value(n_w)} | {hit.mean():.4f} | {h_mean:+.4f} ({h_se:.4f}) | "
+            f"{p_value(h_t)} / {p_value(h_w)} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
