@@ -12,4 +12,5 @@ SASRecSeq (prefix mode)=SASRecSeq; SASRecSeq (sequence mode, 44 per batch)=SASRe
 SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq; \
 GRU4Rec (bucketed batches)=GRU4Rec; CORE (bucketed batches)=CORE; BERT4Rec (bucketed batches)=BERT4Rec; \
 FAME H2 N4 attention residual (warm start, prefix mode)=FAME; FAME H2 N4 attention residual (warm start, sequence mode)=FAME; \
-FAME H2 N4 (warm start, prefix mode)=FAME; FAME H2 N4 (warm start, sequence mode)=FAME"
+FAME H2 N4 (warm start, prefix mode)=FAME; FAME H2 N4 (warm start, sequence mode)=FAME; \
+FAME w/o MoE H2 (warm start, sequence mode)=FAME"

@@ -4,8 +4,8 @@
 # SASRec has RecBole's default 2 heads and the warm start needs the same n_heads, so FAME has H = 2 (the paper
 # searches H in {1, 2, 4, 8, 16}), N = 4. Prefix samples, batch size 256, batches bucketed by length, early
 # stopping after 5 epochs without a better validation NDCG@10, one thread. Results in results/beauty/modes/.
-#   SEED=2020 bash benchmarks/beauty_prefix_fame.sh    (RUNS="residual", "fame", "residual_sequence" or
-#                                                       "fame_sequence" runs one)
+#   SEED=2020 bash benchmarks/beauty_prefix_fame.sh    (RUNS="residual", "fame", "residual_sequence",
+#                                                       "fame_sequence" or "nomoe_sequence" runs one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
@@ -22,7 +22,9 @@ for run in $RUNS; do
         # the same FAME in the sequence mode, 44 sequences per batch, every target weighed as in the prefix mode
         residual_sequence) MODELS="$MODELS; FAME H2 N4 attention residual (warm start, sequence mode)=FAME:$W,attention_residual=True,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target" ;;
         fame_sequence) MODELS="$MODELS; FAME H2 N4 (warm start, sequence mode)=FAME:$W,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target" ;;
-        *) echo "RUNS takes residual, fame, residual_sequence and fame_sequence, not $run" >&2; exit 2 ;;
+        # the paper's "FAME w/o MoE": one query expert per head
+        nomoe_sequence) MODELS="$MODELS; FAME w/o MoE H2 (warm start, sequence mode)=FAME:$W,num_experts=1,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target" ;;
+        *) echo "RUNS takes residual, fame, residual_sequence, fame_sequence and nomoe_sequence, not $run" >&2; exit 2 ;;
     esac
 done
 python benchmarks/compare.py --dataset=amazon-beauty --out=$OUT --seed="$SEED" \
