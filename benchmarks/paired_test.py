@@ -26,7 +26,7 @@ K = 10
 
 
 def per_user_metrics(run_file):
-    """{user id: (NDCG@K, HR@K)} of the run's best checkpoint on its test split, and the run's JSON."""
+    """Test user ids (sorted) and each one's NDCG@K and HR@K under the run's best checkpoint, and the run's JSON."""
     from recbole_fame import load_data_and_model
 
     with open(run_file) as f:
