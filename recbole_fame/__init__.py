@@ -1,14 +1,15 @@
 """recbole_fame: the FAME sequential recommender (WSDM 2025) as a RecBole plugin.
 
 Importing the package adds back the numpy aliases RecBole 1.2.1 needs and fixes RecBole's ``Trainer`` for
-torch >= 2.6 checkpoints, non-finite losses, exact resume and CPU multi-process training (see
-:mod:`recbole_fame.compat`).
+torch >= 2.6 checkpoints, non-finite losses, exact resume and CPU multi-process training, and switches off the
+autograd anomaly detection RecBole's ``sine.py`` leaves on (see :mod:`recbole_fame.compat`).
 """
 
-from recbole_fame.compat import add_numpy_aliases, patch_recbole_trainer
+from recbole_fame.compat import add_numpy_aliases, patch_recbole_trainer, switch_off_recbole_anomaly_detection
 
 add_numpy_aliases()
 patch_recbole_trainer()
+switch_off_recbole_anomaly_detection()
 
 from recbole_fame.config import Config  # noqa: E402
 from recbole_fame.data.utils import data_preparation  # noqa: E402

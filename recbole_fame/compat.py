@@ -27,6 +27,12 @@ Importing :mod:`recbole_fame` applies them once:
   gloo, see :class:`recbole_fame.config.Config`); and RecBole's ``ensure_dir`` (the trainer's
   ``checkpoint_dir``, the logger's ``./log``) creates folders with ``exist_ok``, since it races when several
   processes start at once.
+* RecBole's ``sine.py`` calls ``torch.autograd.set_detect_anomaly(True)`` when it is imported, and
+  ``recbole.model.sequential_recommender`` imports it, so every RecBole run of a sequential model trains with
+  autograd's anomaly detection, a debugging mode that records a traceback for every operation and checks
+  every gradient for NaN (about 1.4-1.7x the time of a training step here, results/anomaly_mode_cpu.md). It
+  is switched off once RecBole's models are imported; ``detect_anomaly: True`` turns it back on for a run
+  (:class:`recbole_fame.config.Config`). A non-finite loss still stops training (``_check_nan`` above).
 """
 
 import os
@@ -46,6 +52,15 @@ def add_numpy_aliases():
     for name, value in _NUMPY_ALIASES:
         if name not in np.__dict__:
             setattr(np, name, value)
+
+
+def switch_off_recbole_anomaly_detection():
+    """Import RecBole's sequential models (whose ``sine.py`` switches autograd's anomaly detection on at import
+    time, once per process) and switch it off again."""
+    import recbole.model.sequential_recommender  # noqa: F401
+    import torch
+
+    torch.autograd.set_detect_anomaly(False)
 
 
 def patch_recbole_trainer():

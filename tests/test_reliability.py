@@ -84,3 +84,31 @@ def test_runs_started_in_the_same_second_keep_their_own_checkpoints(settings, tm
         assert torch.load(run["saved_model_file"], weights_only=False)["config"]["seed"] == seed
         last = torch.load(run["last_checkpoint_file"], weights_only=False)
         assert last["config"]["seed"] == seed and last["best_model_file"] == run["saved_model_file"]
+
+
+def test_recbole_leaves_anomaly_detection_on_and_the_plugin_switches_it_off():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import torch, importlib; import recbole.model.sequential_recommender; on = torch.is_anomaly_enabled(); "
+        "import recbole_fame; from recbole_fame import get_model; get_model('BERT4Rec'); "
+        "importlib.import_module('recbole.model.sequential_recommender.sine'); "
+        "print(on, torch.is_anomaly_enabled())"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env,
+                         timeout=300).stdout.split()
+    assert out == ["True", "False"]  # RecBole's sine.py switches it on at import; importing the plugin, off
+
+
+def test_detect_anomaly_setting_switches_anomaly_detection_for_the_run(settings):
+    try:
+        Config(model="FAME", dataset="tiny", config_dict=settings(detect_anomaly=True))
+        assert torch.is_anomaly_enabled()
+        Config(model="FAME", dataset="tiny", config_dict=settings())
+        assert not torch.is_anomaly_enabled()
+    finally:
+        torch.autograd.set_detect_anomaly(False)
