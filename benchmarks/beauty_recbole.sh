@@ -2,11 +2,12 @@
 # RecBole's own baselines on Amazon Beauty (the rest of the paper's Table 2), as RecBole ships them: their
 # default .yaml settings (hidden size 64, CE loss), RecBole's prefix samples, batch size 256, early stopping
 # after 5 epochs without a better validation NDCG@10, one thread. Runs whose JSON exists are skipped.
-# BUCKETING=True batches samples of similar length (the plugin's length_bucketing) and, for SASRec, GRU4Rec,
-# CORE and BERT4Rec, cuts each batch to its longest sequence, which changes none of their scores
-# (tests/test_sequence_mode.py) and makes an epoch 3-3.5x cheaper: the setting of RecBole's SASRec in
-# results/beauty/modes/, where those runs go, labelled "(bucketed batches)". Without it (results/beauty/) an
-# epoch takes from 143 s (GRU4Rec) to 521 s (SASRec) on one thread here (results/epoch_time*_cpu.md), more for FEARec.
+# BUCKETING=True batches samples of similar length (the plugin's length_bucketing) and, for SASRec, GRU4Rec and
+# CORE, cuts each batch to its longest sequence, which changes none of their scores (tests/test_sequence_mode.py)
+# and makes an epoch 3-3.5x cheaper: the setting of RecBole's SASRec in results/beauty/modes/, where those runs
+# go, labelled "(bucketed batches)". BERT4Rec and FEARec go there too, on RecBole's shuffled batches: bucketing
+# would change BERT4Rec's objective (it is refused, recbole_fame/data/dataloader.py) and cannot trim FEARec's
+# batches, so it would save it nothing. Without BUCKETING (results/beauty/) every model trains on RecBole's batches.
 #   MODELS="GRU4Rec; CORE" SEED=2020 BUCKETING=True bash benchmarks/beauty_recbole.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,9 @@ MODELS=${MODELS:-"SASRec; GRU4Rec; BERT4Rec; CORE; FEARec"}
 BUCKETING=${BUCKETING:-False}
 RUNS=""
 for model in ${MODELS//;/ }; do
-    if [ "$BUCKETING" = True ]; then RUNS="$RUNS; $model (bucketed batches)=$model"; else RUNS="$RUNS; $model"; fi
+    if [ "$BUCKETING" != True ]; then RUNS="$RUNS; $model"
+    elif [ "$model" = BERT4Rec ] || [ "$model" = FEARec ]; then RUNS="$RUNS; $model=$model:length_bucketing=False"
+    else RUNS="$RUNS; $model (bucketed batches)=$model"; fi
 done
 OUT=results/beauty
 if [ "$BUCKETING" = True ]; then OUT=results/beauty/modes; fi

@@ -4,9 +4,12 @@ With ``length_bucketing: True``, each epoch shuffles the samples, sorts them by 
 ``bucket_batches`` batches, cuts the chunks into batches and shuffles the batches. Every sample is still seen
 once per epoch. For the models of ``TRIMMABLE_MODELS`` each batch's sequence fields are also cut to its longest
 sequence, so batches of short sequences cost less: those models' scores cannot depend on the padding after a
-sequence's last item (FAME and SASRecSeq trim it themselves; RecBole's SASRec, CORE and BERT4Rec mask it in
-attention, GRU4Rec is causal and reads position ``item_length - 1``). Other models get bucketed batches at
-full width: FEARec, for one, filters the padded sequence in the frequency domain, so its width matters.
+sequence's last item (FAME and SASRecSeq trim it themselves; RecBole's SASRec and CORE mask it in attention,
+GRU4Rec is causal and reads position ``item_length - 1``). Other models get bucketed batches at full width:
+FEARec, for one, filters the padded sequence in the frequency domain, so its width matters.
+
+Bucketing keeps a model's objective only where the batch loss is a mean over samples of one target each, as for
+the models above. Models of ``BUCKETING_REFUSED`` are refused with the reason.
 """
 
 import numpy as np
@@ -14,7 +17,14 @@ import torch
 from recbole.data.dataloader import TrainDataLoader
 
 # checked by tests/test_sequence_mode.py::test_trimming_a_batch_changes_no_score_of_a_trimmable_model
-TRIMMABLE_MODELS = frozenset({"FAME", "SASRecSeq", "SASRec", "GRU4Rec", "CORE", "BERT4Rec"})
+TRIMMABLE_MODELS = frozenset({"FAME", "SASRecSeq", "SASRec", "GRU4Rec", "CORE"})
+
+# checked by tests/test_sequence_mode.py::test_bert4rec_is_refused_length_bucketing_for_a_reason
+BUCKETING_REFUSED = {
+    "BERT4Rec": "RecBole's BERT4Rec averages its loss over the masked items of a batch and never counts a mask "
+                "at the first position, so a batch of one-item sequences has no target and a NaN loss, and batches "
+                "sorted by length would weigh each masked item differently from RecBole's shuffled batches",
+}
 
 
 class LengthBucketedTrainDataLoader(TrainDataLoader):
