@@ -1,11 +1,14 @@
 """Wall time of one training epoch in RecBole's prefix mode and in the plugin's efficient modes.
 
-For each (model, train_mode, length_bucketing, train_batch_size) it builds the dataset, model and optimizer as the runner
-does and times one full pass over the training loader: forward, backward and Adam step of every batch (no
-validation), reporting training samples, steps and seconds. The setups' steps are interleaved (one step of
-each in turn, until every loader is exhausted), so a slow phase of a shared machine slows all of them alike.
+For each (model, train_mode, length_bucketing, train_batch_size[, detect_anomaly]) it builds the dataset, model
+and optimizer as the runner does and times one full pass over the training loader (or its first --max_steps
+batches): forward, backward and Adam step of every batch (no validation), reporting training samples, steps
+and seconds. The setups' steps are interleaved (one step of each in turn, until every loader is exhausted), so
+a slow phase of a shared machine slows all of them alike. detect_anomaly (0 unless given) is autograd's anomaly
+detection, which RecBole's sine.py leaves on and the plugin switches off (recbole_fame/compat.py).
 
     python benchmarks/epoch_time.py --dataset=amazon-beauty --out=results/epoch_time_cpu.md
+    python benchmarks/epoch_time.py --setups SASRec:prefix:0:256:1,SASRec:prefix:0:256:0 --max_steps=150
 """
 
 import argparse
@@ -39,14 +42,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="amazon-beauty")
     parser.add_argument("--data_path", default="dataset/")
-    parser.add_argument("--setups", default=None, help="model:train_mode:length_bucketing:train_batch_size,... e.g. 'FAME:prefix:0:256,FAME:sequence:1:44'")
+    parser.add_argument("--setups", default=None, help="model:train_mode:length_bucketing:train_batch_size[:detect_anomaly],... "
+                        "e.g. 'FAME:prefix:0:256,FAME:sequence:1:44'")
+    parser.add_argument("--max_steps", type=int, default=None, help="time only the first N batches of each setup")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    setups = SETUPS if not args.setups else [
-        (m, mode, bool(int(b)), int(size)) for m, mode, b, size in (s.split(":") for s in args.setups.split(","))
+    setups = [(m, mode, b, size, False) for m, mode, b, size in SETUPS] if not args.setups else [
+        (fields[0], fields[1], bool(int(fields[2])), int(fields[3]), len(fields) > 4 and bool(int(fields[4])))
+        for fields in (s.split(":") for s in args.setups.split(","))
     ]
     runs = []
-    for model_name, mode, bucketing, batch_size in setups:
+    for model_name, mode, bucketing, batch_size, anomaly in setups:
         config = Config(model=model_name, dataset=args.dataset, config_dict={
             "data_path": args.data_path, "train_mode": mode, "length_bucketing": bucketing, "state": "ERROR",
             "train_batch_size": batch_size,
@@ -57,33 +63,39 @@ def main():
         torch.manual_seed(0)
         model = get_model(model_name)(config, train_data._dataset).to(config["device"]).train()
         runs.append({"model": model_name, "train_mode": mode, "length_bucketing": bucketing, "batch_size": batch_size,
-                     "samples": len(train_data._dataset), "steps": len(train_data), "seconds": 0.0,
+                     "detect_anomaly": anomaly, "samples": len(train_data._dataset), "steps": len(train_data),
+                     "timed_steps": 0, "seconds": 0.0,
                      "_state": (model, torch.optim.Adam(model.parameters(), lr=1e-3), iter(train_data))})
     active = list(runs)
     while active:
         for run in list(active):
             model, optimizer, batches = run["_state"]
             start = time.perf_counter()
-            batch = next(batches, None)
+            batch = next(batches, None) if run["timed_steps"] != args.max_steps else None
             if batch is None:
                 active.remove(run)
                 continue
+            torch.autograd.set_detect_anomaly(run["detect_anomaly"])
             optimizer.zero_grad(set_to_none=True)
             model.calculate_loss(batch.to(next(model.parameters()).device)).backward()
             optimizer.step()
             run["seconds"] += time.perf_counter() - start
+            run["timed_steps"] += 1
     rows = [{k: v for k, v in run.items() if k != "_state"} for run in runs]
     for row in rows:
         print(row, file=sys.stderr)
-    reference = rows[0]["seconds"]
+    reference = rows[0]["seconds"] / rows[0]["timed_steps"]
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
     lines = [f"# One training epoch on {args.dataset} ({device})", "",
              f"Command: `python benchmarks/epoch_time.py {' '.join(sys.argv[1:])}`", "",
-             "| model | train_mode | length_bucketing | train_batch_size | samples | steps | seconds | x first row |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| model | train_mode | length_bucketing | train_batch_size | detect_anomaly | samples | steps | timed steps "
+             "| seconds | s / step | x first row |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['train_mode']} | {r['length_bucketing']} | {r['batch_size']} | {r['samples']:,} | {r['steps']} | "
-                     f"{r['seconds']:.1f} | {r['seconds'] / reference:.2f} |")
+        per_step = r["seconds"] / r["timed_steps"]
+        lines.append(f"| {r['model']} | {r['train_mode']} | {r['length_bucketing']} | {r['batch_size']} | {r['detect_anomaly']} | "
+                     f"{r['samples']:,} | {r['steps']} | {r['timed_steps']} | {r['seconds']:.1f} | {per_step:.3f} | "
+                     f"{per_step / reference:.2f} |")
     write_report(lines, args.out, {"device": device, "machine": platform.node(), "rows": rows})
 
 
