@@ -86,7 +86,8 @@ def main():
         print(row, file=sys.stderr)
     reference = rows[0]["seconds"] / rows[0]["timed_steps"]
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
-    lines = [f"# One training epoch on {args.dataset} ({device})", "",
+    span = "One training epoch" if args.max_steps is None else f"The first {args.max_steps} training steps of an epoch"
+    lines = [f"# {span} on {args.dataset} ({device})", "",
              f"Command: `python benchmarks/epoch_time.py {' '.join(sys.argv[1:])}`", "",
              "| model | train_mode | length_bucketing | train_batch_size | detect_anomaly | samples | steps | timed steps "
              "| seconds | s / step | x first row |",

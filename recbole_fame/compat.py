@@ -30,9 +30,10 @@ Importing :mod:`recbole_fame` applies them once:
 * RecBole's ``sine.py`` calls ``torch.autograd.set_detect_anomaly(True)`` when it is imported, and
   ``recbole.model.sequential_recommender`` imports it, so every RecBole run of a sequential model trains with
   autograd's anomaly detection, a debugging mode that records a traceback for every operation and checks
-  every gradient for NaN (about 1.4-1.7x the time of a training step here, results/anomaly_mode_cpu.md). It
-  is switched off once RecBole's models are imported; ``detect_anomaly: True`` turns it back on for a run
-  (:class:`recbole_fame.config.Config`). A non-finite loss still stops training (``_check_nan`` above).
+  every gradient for NaN: 1.6-1.7x the time of a training step for SASRec and FAME on Beauty here
+  (results/anomaly_mode_cpu.md). It is switched off once RecBole's models are imported;
+  ``detect_anomaly: True`` turns it back on for a run (:class:`recbole_fame.config.Config`). A non-finite
+  loss still stops training (``_check_nan`` above).
 """
 
 import os

@@ -28,7 +28,7 @@ class Config(RecBoleConfig):
     def __init__(self, model=None, dataset=None, config_file_list=None, config_dict=None):
         super().__init__(model, dataset, config_file_list, config_dict)
         # RecBole's sine.py switches anomaly detection on for the whole process (recbole_fame.compat); a run
-        # gets it only when it asks: a debugging mode, 1.4-1.7x the time of a training step.
+        # gets it only when it asks: a debugging mode, 1.6-1.7x the time of a training step.
         torch.autograd.set_detect_anomaly(bool(self["detect_anomaly"]))
 
     def compatibility_settings(self):
