@@ -145,10 +145,10 @@ def test_bert4rec_is_refused_length_bucketing_for_a_reason(settings):
     dataset = loader._dataset
     lengths = dataset.inter_feat[dataset.item_list_length_field]
     one_item = dataset[torch.nonzero(lengths == 1).flatten()[:16].numpy()]
-    mixed = dataset[torch.argsort(lengths, descending=True)[:16].numpy()]
+    longest = dataset[torch.argsort(lengths, descending=True)[:16].numpy()]
     model = get_model("BERT4Rec")(config, dataset)
     assert torch.isnan(model.calculate_loss(loader.transform(dataset, one_item)))
-    assert torch.isfinite(model.calculate_loss(loader.transform(dataset, mixed)))
+    assert torch.isfinite(model.calculate_loss(loader.transform(dataset, longest)))
 
 
 def test_bucketed_batches_keep_their_width_for_a_model_that_reads_the_padding(settings):
