@@ -7,6 +7,7 @@ import torch
 from recbole.data import data_preparation
 
 from recbole_fame import FAME, Config, create_dataset
+from recbole_fame.model.layers import trim_padding
 from tests.conftest import tiny_settings
 
 
@@ -190,3 +191,28 @@ def test_padding_is_trimmed_without_changing_scores(tiny_dataset):
     a = model.full_sort_predict({model.ITEM_SEQ: item_seq, model.ITEM_SEQ_LEN: item_seq_len})
     b = model.full_sort_predict({model.ITEM_SEQ: padded, model.ITEM_SEQ_LEN: item_seq_len})
     torch.testing.assert_close(a, b)
+
+
+def test_trim_padding_reads_lengths_back_only_on_cpu():
+    item_seq, item_seq_len = torch.tensor([[3, 4, 0, 0], [5, 0, 0, 0]]), torch.tensor([2, 1])
+    assert trim_padding(item_seq, item_seq_len).shape == (2, 2)
+    # on an accelerator, reading the longest length back would wait for the queued kernels; a meta tensor has
+    # no values to read (int() of one raises), so it shows that nothing is read
+    on_meta = item_seq.to("meta"), item_seq_len.to("meta")
+    with pytest.raises(Exception):
+        int(on_meta[1].max())
+    assert trim_padding(*on_meta).shape == (2, 4)
+
+
+def test_untrimmed_batches_score_as_trimmed_ones(tiny_dataset, monkeypatch):
+    """What an accelerator computes (the padded batch as it is) equals the CPU's trimmed computation."""
+    from recbole_fame.model.sequential_recommender import fame
+
+    model = build(tiny_dataset, n_heads=2, num_experts=2, hidden_size=16)
+    item_seq, item_seq_len = random_batch(model)
+    padded = {model.ITEM_SEQ: torch.cat([item_seq, torch.zeros(3, 5, dtype=torch.long)], dim=1),
+              model.ITEM_SEQ_LEN: item_seq_len}
+    trimmed = model.full_sort_predict(padded)
+    monkeypatch.setattr(fame, "trim_padding", lambda seq, lengths: seq)
+    untrimmed = model.full_sort_predict(padded)
+    torch.testing.assert_close(untrimmed, trimmed)

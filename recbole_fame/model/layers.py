@@ -2,7 +2,7 @@
 
 Notation (paper Section 4): B batch, L sequence length, Lq positions that get a query (L, or 1 when only
 the scored position is needed), H heads, N experts per head, d hidden size, d' = d / H, V items.
-Every operation is batched over heads and experts with einsum; there is no Python loop over either.
+Every operation is batched over heads and experts (batched matmul, einsum); there is no Python loop over either.
 """
 
 import math
@@ -10,6 +10,18 @@ import math
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+
+def trim_padding(item_seq, item_seq_len):
+    """Cut [B, L] sequences to the batch's longest, [B, L'] (padding cannot change a score).
+
+    On CPU this saves the padded positions' work. On an accelerator reading the longest length back
+    would wait for every queued kernel, which costs more than the padded positions at these sizes, so
+    the batch is left as it is (the length-bucketing dataloader has trimmed it on the host already).
+    """
+    if item_seq.device.type != "cpu":
+        return item_seq
+    return item_seq[:, : int(item_seq_len.max())]
 
 
 class MoEAttention(nn.Module):
@@ -65,20 +77,28 @@ class MoEAttention(nn.Module):
             query_input = hidden[rows, query_index].unsqueeze(1)  # [B, 1, d]
             mask = attention_mask[rows, :, query_index].unsqueeze(2)  # [B, 1, 1, L]
 
-        query = torch.einsum("bld,hndk->bhnlk", query_input, self.expert_query)  # [B, H, N, Lq, d'] Eq. 12
-        scores = torch.einsum("bhnlk,bhmk->bhnlm", query, key) / math.sqrt(self.head_size)  # Eq. 14
+        batch, positions, hidden_size = query_input.shape
+        heads, experts, size = self.n_heads, self.num_experts, self.head_size
+        # Eq. 12, all H*N experts in one product: [B, Lq, d] x [d, H*N*d'] -> [B, H, N*Lq, d']
+        weights = self.expert_query.permute(2, 0, 1, 3).reshape(hidden_size, heads * experts * size)
+        query = (query_input @ weights).view(batch, positions, heads, experts, size)
+        query = query.permute(0, 2, 3, 1, 4).reshape(batch, heads, experts * positions, size)
+        # Eq. 14, keys shared by a head's experts: [B, H, N*Lq, d'] x [B, H, d', L] -> [B, H, N, Lq, L]
+        scores = (query @ key.transpose(-1, -2)).view(batch, heads, experts, positions, -1) / math.sqrt(size)
         scores = scores + mask.unsqueeze(1)  # mask [B, 1, 1, Lq, L]
         probs = self.attn_dropout(torch.softmax(scores, dim=-1))  # [B, H, N, Lq, L]
-        expert_out = torch.einsum("bhnlm,bhmk->bhnlk", probs, value)  # [B, H, N, Lq, d'] Eq. 15
+        # Eq. 15, values shared too: [B, H, N*Lq, L] x [B, H, L, d'] -> [B, H, N, Lq, d']
+        expert_out = (probs.view(batch, heads, experts * positions, -1) @ value).view(batch, heads, experts, positions, size)
 
         if self.router is None:
             f = expert_out.squeeze(2)  # [B, H, Lq, d']
             beta = f.new_ones(f.shape[:-1] + (1,))
         else:
-            batch, heads, experts, positions, size = expert_out.shape
-            concat = expert_out.permute(0, 1, 3, 2, 4).reshape(batch, heads, positions, experts * size)
-            beta = torch.softmax(torch.einsum("bhlc,hcn->bhln", concat, self.router), dim=-1)  # Eq. 16
-            f = torch.einsum("bhln,bhnlk->bhlk", beta, expert_out)  # [B, H, Lq, d'] Eq. 17
+            # the experts' outputs side by side: [B, H, Lq, N*d']
+            concat = expert_out.transpose(2, 3).reshape(batch, heads, positions, experts * size)
+            beta = torch.softmax(concat @ self.router.unsqueeze(0), dim=-1)  # [B, H, Lq, N] Eq. 16
+            # Eq. 17: [B, H, Lq, 1, N] x [B, H, Lq, N, d'] -> [B, H, Lq, d']
+            f = (beta.unsqueeze(-2) @ concat.view(batch, heads, positions, experts, size)).squeeze(-2)
         if self.residual:  # not in the paper's equations: SASRec's residual, head h gets its slice of x_i
             f = f + self._split_heads(query_input)
         return f, beta
@@ -147,7 +167,12 @@ class FacetPrediction(nn.Module):
         negative log-likelihood.
         """
         if self.head_mixing == "logits":
-            user = torch.einsum("...h,...hk,hdk->...d", gate, head_states, self.facet_projection)
-            return (self.logit_scale * user) @ item_embedding.transpose(0, 1)
+            heads, hidden_size, head_size = self.facet_projection.shape
+            weighted = (gate.unsqueeze(-1) * head_states).flatten(-2)  # g~_h F^(h) side by side: [..., H*d']
+            # [..., H*d'] x [H*d', d] -> u [..., d]
+            user = weighted @ self.facet_projection.transpose(1, 2).reshape(heads * head_size, hidden_size)
+            if self.logit_scale != 1.0:
+                user = self.logit_scale * user
+            return user @ item_embedding.transpose(0, 1)
         log_probs = torch.log_softmax(self.head_scores(head_states, item_embedding), dim=-1)  # [..., H, V]
         return torch.logsumexp(log_probs + torch.log(gate.clamp_min(1e-12)).unsqueeze(-1), dim=-2)

@@ -25,7 +25,7 @@ from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.model.layers import TransformerEncoder
 from recbole.utils import InputType
 
-from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention
+from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, trim_padding
 from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting
 from recbole_fame.utils import model_settings, require
 
@@ -154,7 +154,7 @@ class FAME(SequentialRecommender):
             expert_weights: beta of Eq. 16, [B, H, N] (or [B, L', H, N]).
         Padding beyond the longest sequence of the batch is trimmed (L' <= L); it cannot change the result.
         """
-        item_seq = item_seq[:, : int(item_seq_len.max())]
+        item_seq = trim_padding(item_seq, item_seq_len)
         positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
         hidden = self.dropout(self.LayerNorm(self.item_embedding(item_seq) + self.position_embedding(positions)))
         attention_mask = self.get_attention_mask(item_seq)  # [B, 1, L', L']

@@ -15,6 +15,7 @@ train in that efficient mode. With ``train_mode: prefix`` it is RecBole's SASRec
 import torch
 from recbole.model.sequential_recommender import SASRec
 
+from recbole_fame.model.layers import trim_padding
 from recbole_fame.model.sequence_loss import SequenceLoss
 from recbole_fame.utils import require
 
@@ -35,7 +36,7 @@ class SASRecSeq(SASRec):
 
     def encode_all_positions(self, item_seq, item_seq_len):
         """SASRec's output at every position, [B, L', d], padding beyond the longest sequence trimmed."""
-        item_seq = item_seq[:, : int(item_seq_len.max())]
+        item_seq = trim_padding(item_seq, item_seq_len)
         positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
         hidden = self.dropout(self.LayerNorm(self.item_embedding(item_seq) + self.position_embedding(positions)))
         return self.trm_encoder(hidden, self.get_attention_mask(item_seq), output_all_encoded_layers=False)[-1]
