@@ -66,7 +66,11 @@ def run_one(job_file):
     start = time.time()
     result = run_recbole_fame(model=job["model"], dataset=job["dataset"], config_file_list=job["config_files"],
                               config_dict=job["settings"], saved=True)
+    import torch
+
+    on_gpu = torch.cuda.is_available() and job["settings"].get("use_gpu", True)
     record = dict(job, wall_seconds=time.time() - start,
+                  device=torch.cuda.get_device_name() if on_gpu else "cpu",
                   test_result={k: float(v) for k, v in result["test_result"].items()},
                   best_valid_result={k: float(v) for k, v in result["best_valid_result"].items()},
                   epochs=result["epochs"], best_epoch=result["best_epoch"],

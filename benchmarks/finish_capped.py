@@ -43,7 +43,8 @@ def main():
     epochs = max(last["epoch"], best["epoch"]) + 1
     # from compare.py's start (the job file) to the end of the last recorded epoch, validation included
     seconds_per_epoch = (os.path.getmtime(args.last_checkpoint) - os.path.getmtime(args.job_file)) / epochs
-    record = dict(job, capped=True,
+    on_gpu = torch.cuda.is_available() and job["settings"].get("use_gpu", True)
+    record = dict(job, capped=True, device=torch.cuda.get_device_name() if on_gpu else "cpu",
                   note=f"stopped by the session's time limit after {epochs} epochs, before early stopping; "
                        f"test of the best checkpoint so far (epoch {best['epoch'] + 1})",
                   test_result={k: float(v) for k, v in test_result.items()},
