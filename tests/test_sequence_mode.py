@@ -84,6 +84,23 @@ def test_sequence_loss_equals_mean_of_prefix_losses(settings, model_name):
     torch.testing.assert_close(sequence_loss, prefix_loss, atol=1e-10, rtol=0)
 
 
+@pytest.mark.parametrize("model_name", ["FAME", "SASRecSeq"])
+def test_sequence_loss_is_the_same_on_untrimmed_batches(settings, model_name, monkeypatch):
+    """On an accelerator the models leave the padding in place (``trim_padding``); the loss cannot change."""
+    from recbole_fame.model.sequential_recommender import fame, sasrecseq
+
+    config, seq_train, _ = split(settings, MAX_ITEM_LIST_LENGTH=20, train_mode="sequence", model=model_name)
+    torch.manual_seed(0)
+    model = get_model(model_name)(config, seq_train._dataset).double().eval()
+    batch = seq_train._dataset.inter_feat[:8]
+    lengths = batch[seq_train._dataset.item_list_length_field]
+    assert int(lengths.max()) < batch[seq_train._dataset.item_id_list_field].shape[1]  # padding to trim
+    trimmed = model.calculate_loss(batch)
+    for module in (fame, sasrecseq):
+        monkeypatch.setattr(module, "trim_padding", lambda seq, seq_len: seq)
+    torch.testing.assert_close(model.calculate_loss(batch), trimmed, atol=1e-12, rtol=0)
+
+
 def test_sequence_mode_is_refused_for_models_without_it(settings):
     with pytest.raises(ConfigurationError, match="use it with FAME"):
         config = Config(model="SASRec", dataset="tiny", config_dict=settings(train_mode="sequence"))
