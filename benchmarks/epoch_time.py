@@ -79,6 +79,8 @@ def main():
             optimizer.zero_grad(set_to_none=True)
             model.calculate_loss(batch.to(next(model.parameters()).device)).backward()
             optimizer.step()
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()  # the step's kernels, not only their launches
             run["seconds"] += time.perf_counter() - start
             run["timed_steps"] += 1
     rows = [{k: v for k, v in run.items() if k != "_state"} for run in runs]
