@@ -15,9 +15,9 @@ import torch.nn.functional as F
 def trim_padding(item_seq, item_seq_len):
     """Cut [B, L] sequences to the batch's longest, [B, L'] (padding cannot change a score).
 
-    On CPU this saves the padded positions' work. On an accelerator reading the longest length back
-    would wait for every queued kernel, which costs more than the padded positions at these sizes, so
-    the batch is left as it is (the length-bucketing dataloader has trimmed it on the host already).
+    On CPU this saves the padded positions' work. On an accelerator, reading the longest length back
+    makes the host wait for every queued kernel, once per forward, so the batch is left as it is there
+    (the length-bucketing dataloader trims batches on the host, before they reach the device).
     """
     if item_seq.device.type != "cpu":
         return item_seq

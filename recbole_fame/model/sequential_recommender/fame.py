@@ -152,7 +152,8 @@ class FAME(SequentialRecommender):
             head_states: F^(h) of Eq. 7, [B, H, d'] at the last position (or [B, L', H, d'] at every position).
             gate: g~ of Eq. 10, [B, H] (or [B, L', H]).
             expert_weights: beta of Eq. 16, [B, H, N] (or [B, L', H, N]).
-        Padding beyond the longest sequence of the batch is trimmed (L' <= L); it cannot change the result.
+        On CPU, padding beyond the longest sequence of the batch is trimmed (L' <= L; ``trim_padding``); it
+        cannot change the result.
         """
         item_seq = trim_padding(item_seq, item_seq_len)
         positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)

@@ -35,7 +35,7 @@ class SASRecSeq(SASRec):
         self.sequence_loss = SequenceLoss(config, dataset)  # train_mode: sequence
 
     def encode_all_positions(self, item_seq, item_seq_len):
-        """SASRec's output at every position, [B, L', d], padding beyond the longest sequence trimmed."""
+        """SASRec's output at every position, [B, L', d] (on CPU, padding beyond the longest sequence trimmed)."""
         item_seq = trim_padding(item_seq, item_seq_len)
         positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
         hidden = self.dropout(self.LayerNorm(self.item_embedding(item_seq) + self.position_embedding(positions)))
