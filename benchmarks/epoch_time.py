@@ -86,20 +86,29 @@ def main():
     rows = [{k: v for k, v in run.items() if k != "_state"} for run in runs]
     for row in rows:
         print(row, file=sys.stderr)
-    reference = rows[0]["seconds"] / rows[0]["timed_steps"]
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
-    span = "One training epoch" if args.max_steps is None else f"The first {args.max_steps} training steps of an epoch"
-    lines = [f"# {span} on {args.dataset} ({device})", "",
-             f"Command: `python benchmarks/epoch_time.py {' '.join(sys.argv[1:])}`", "",
+    write_report(report_lines(rows, args.dataset, device, args.max_steps, sys.argv[1:]), args.out,
+                 {"device": device, "machine": platform.node(), "rows": rows})
+
+
+def report_lines(rows, dataset, device, max_steps, argv):
+    """The markdown table: with whole epochs timed, each setup's epoch against the first row's; with
+    --max_steps, its time per step against the first row's."""
+    whole_epochs = max_steps is None
+    reference = rows[0]["seconds"] if whole_epochs else rows[0]["seconds"] / rows[0]["timed_steps"]
+    span = "One training epoch" if whole_epochs else f"The first {max_steps} training steps of an epoch"
+    lines = [f"# {span} on {dataset} ({device})", "",
+             f"Command: `python benchmarks/epoch_time.py {' '.join(argv)}`", "",
              "| model | train_mode | length_bucketing | train_batch_size | detect_anomaly | samples | steps | timed steps "
-             "| seconds | s / step | x first row |",
+             f"| seconds | s / step | {'epoch' if whole_epochs else 'step'} x first row's |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         per_step = r["seconds"] / r["timed_steps"]
+        ratio = (r["seconds"] if whole_epochs else per_step) / reference
         lines.append(f"| {r['model']} | {r['train_mode']} | {r['length_bucketing']} | {r['batch_size']} | {r['detect_anomaly']} | "
                      f"{r['samples']:,} | {r['steps']} | {r['timed_steps']} | {r['seconds']:.1f} | {per_step:.3f} | "
-                     f"{per_step / reference:.2f} |")
-    write_report(lines, args.out, {"device": device, "machine": platform.node(), "rows": rows})
+                     f"{ratio:.2f} |")
+    return lines
 
 
 if __name__ == "__main__":
