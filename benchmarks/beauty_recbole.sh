@@ -4,7 +4,7 @@
 # after 5 epochs without a better validation NDCG@10, one thread. Runs whose JSON exists are skipped.
 # BUCKETING=True batches samples of similar length (the plugin's length_bucketing) and, for SASRec, GRU4Rec and
 # CORE, cuts each batch to its longest sequence, which changes none of their scores (tests/test_sequence_mode.py)
-# and makes an epoch 3-3.5x cheaper: the setting of RecBole's SASRec in results/beauty/modes/, where those runs
+# and makes an epoch 2.7-3.6x cheaper: the setting of RecBole's SASRec in results/beauty/modes/, where those runs
 # go, labelled "(bucketed batches)". BERT4Rec and FEARec go there too, on RecBole's shuffled batches: bucketing
 # would change BERT4Rec's objective (it is refused, recbole_fame/data/dataloader.py) and cannot trim FEARec's
 # batches, so it would save it nothing. Without BUCKETING (results/beauty/) every model trains on RecBole's batches.
