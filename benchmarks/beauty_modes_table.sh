@@ -13,4 +13,5 @@ SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq; \
 GRU4Rec (bucketed batches)=GRU4Rec; CORE (bucketed batches)=CORE; BERT4Rec; FEARec; \
 FAME H2 N4 attention residual (warm start, prefix mode)=FAME; FAME H2 N4 attention residual (warm start, sequence mode)=FAME; \
 FAME H2 N4 (warm start, prefix mode)=FAME; FAME H2 N4 (warm start, sequence mode)=FAME; \
-FAME w/o MoE H2 (warm start, sequence mode)=FAME"
+FAME w/o MoE H2 (warm start, sequence mode)=FAME; FAME H2 N4 head_mixing probs (warm start, sequence mode)=FAME; \
+FAME H2 N16 (warm start, sequence mode)=FAME"

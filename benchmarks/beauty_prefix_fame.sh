@@ -5,7 +5,7 @@
 # searches H in {1, 2, 4, 8, 16}), N = 4. Prefix samples, batch size 256, batches bucketed by length, early
 # stopping after 5 epochs without a better validation NDCG@10, one thread. Results in results/beauty/modes/.
 #   SEED=2020 bash benchmarks/beauty_prefix_fame.sh    (RUNS="residual", "fame", "residual_sequence",
-#                                                       "fame_sequence" or "nomoe_sequence" runs one)
+#       "fame_sequence", "nomoe_sequence", "probs_sequence" or "n16_sequence" runs one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
@@ -24,7 +24,10 @@ for run in $RUNS; do
         fame_sequence) MODELS="$MODELS; FAME H2 N4 (warm start, sequence mode)=FAME:$W,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target" ;;
         # the paper's "FAME w/o MoE": one query expert per head
         nomoe_sequence) MODELS="$MODELS; FAME w/o MoE H2 (warm start, sequence mode)=FAME:$W,num_experts=1,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target" ;;
-        *) echo "RUNS takes residual, fame, residual_sequence, fame_sequence and nomoe_sequence, not $run" >&2; exit 2 ;;
+        # the paper's other reading of Eq. 11 (mix the heads' softmax distributions), and N = 16 query experts
+        probs_sequence) MODELS="$MODELS; FAME H2 N4 head_mixing probs (warm start, sequence mode)=FAME:$W,head_mixing=probs,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target" ;;
+        n16_sequence) MODELS="$MODELS; FAME H2 N16 (warm start, sequence mode)=FAME:$W,num_experts=16,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target" ;;
+        *) echo "RUNS takes residual, fame, residual_sequence, fame_sequence, nomoe_sequence, probs_sequence and n16_sequence, not $run" >&2; exit 2 ;;
     esac
 done
 python benchmarks/compare.py --dataset=amazon-beauty --out=$OUT --seed="$SEED" \
