@@ -26,20 +26,35 @@ from report import write_report  # noqa: E402
 from recbole_fame import Config, create_dataset, data_preparation, get_model  # noqa: E402
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_common_arguments(parser):
+    """Dataset, model size, batches, device and output: shared with profile_cost.py."""
     parser.add_argument("--dataset", default="amazon-beauty")
     parser.add_argument("--data_path", default="dataset/")
     parser.add_argument("--hidden_size", type=int, default=64)
-    parser.add_argument("--heads", default="1,2,4,8")
-    parser.add_argument("--experts", default="1,2,4,8")
     parser.add_argument("--batch_size", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=15)
-    parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--eval_users", type=int, default=1000)
-    parser.add_argument("--infer_repeats", type=int, default=5, help="timed full-sort calls per model (median)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", default=None, help="markdown file; a .json beside it gets the raw numbers")
+
+
+def base_settings(args):
+    """The settings every model of a comparison is built with (RecBole's SASRec defaults at --hidden_size)."""
+    return {
+        "dataset": args.dataset, "data_path": args.data_path, "train_batch_size": args.batch_size,
+        "eval_batch_size": args.eval_users, "hidden_size": args.hidden_size, "inner_size": 4 * args.hidden_size,
+        "n_layers": 2, "state": "ERROR", "show_progress": False, "device": args.device,
+        "use_gpu": args.device.startswith("cuda"), "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
+    }
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_arguments(parser)
+    parser.add_argument("--heads", default="1,2,4,8")
+    parser.add_argument("--experts", default="1,2,4,8")
+    parser.add_argument("--steps", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--infer_repeats", type=int, default=5, help="timed full-sort calls per model (median)")
     return parser.parse_args()
 
 
@@ -102,12 +117,7 @@ def timed(fn, device):
 
 def main():
     args = parse_args()
-    base = {
-        "dataset": args.dataset, "data_path": args.data_path, "train_batch_size": args.batch_size,
-        "eval_batch_size": args.eval_users, "hidden_size": args.hidden_size, "inner_size": 4 * args.hidden_size,
-        "n_layers": 2, "state": "ERROR", "show_progress": False, "device": args.device,
-        "use_gpu": args.device.startswith("cuda"), "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
-    }
+    base = base_settings(args)
     config = Config(model="SASRec", dataset=args.dataset, config_dict=base)
     train_data, _, test_data = data_preparation(config, create_dataset(config))
     dataset = train_data._dataset

@@ -18,24 +18,18 @@ from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cost import build, step  # noqa: E402
+from cost import add_common_arguments, base_settings, build, step  # noqa: E402
 from report import write_report  # noqa: E402
 from recbole_fame import Config, create_dataset, data_preparation  # noqa: E402
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="amazon-beauty")
-    parser.add_argument("--data_path", default="dataset/")
-    parser.add_argument("--hidden_size", type=int, default=64)
+    add_common_arguments(parser)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--experts", type=int, default=4)
-    parser.add_argument("--batch_size", type=int, default=256)
-    parser.add_argument("--eval_users", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--top", type=int, default=8, help="operators listed per model and phase")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--out", default=None, help="markdown file; a .json beside it gets the raw numbers")
     return parser.parse_args()
 
 
@@ -71,12 +65,7 @@ def profiled(fn, repeats, device):
 
 
 def main():
-    base = {
-        "dataset": args.dataset, "data_path": args.data_path, "train_batch_size": args.batch_size,
-        "eval_batch_size": args.eval_users, "hidden_size": args.hidden_size, "inner_size": 4 * args.hidden_size,
-        "n_layers": 2, "state": "ERROR", "show_progress": False, "device": args.device,
-        "use_gpu": args.device.startswith("cuda"), "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
-    }
+    base = base_settings(args)
     config = Config(model="SASRec", dataset=args.dataset, config_dict=base)
     train_data, _, test_data = data_preparation(config, create_dataset(config))
     batch = next(iter(train_data)).to(args.device)
