@@ -1,0 +1,63 @@
+"""Full-sort evaluation in batches of similar history length, each cut to its longest history.
+
+RecBole's full-sort evaluation runs its users in dataset order, so nearly every batch of ``eval_batch_size``
+users holds some history of ``MAX_ITEM_LIST_LENGTH`` items and is computed at that width, although the mean
+history is much shorter (Beauty: 8.9 items of 50). With ``sorted_evaluation: True`` (the default) and a model of
+``TRIMMABLE_MODELS`` (whose scores cannot depend on the padding after a sequence's last item, see
+:mod:`recbole_fame.data.dataloader`), the users a process evaluates are taken shortest history first and each
+batch's sequence fields are cut to its longest history.
+
+The metrics are RecBole's: every process evaluates exactly the users RecBole's loader gives it (in a
+multi-process run, the ones RecBole's ``DistributedSampler`` assigns to its rank, padding duplicates included),
+once each, only in another order; every user's scores, history mask and positive item are the ones RecBole's
+batch would give it (to float tolerance; the ranking metrics are averages over users).
+"""
+
+import numpy as np
+from recbole.data.dataloader import FullSortEvalDataLoader
+
+from recbole_fame.data.dataloader import TRIMMABLE_MODELS
+
+
+def trim_to_longest(data, length_field, list_suffix):
+    """``data`` with every sequence field ([B, L, ...]) cut to the batch's longest sequence, L' <= L."""
+    longest = int(data[length_field].max()) if len(data) else 0
+    for field in list(data.interaction):
+        if field.endswith(list_suffix) and data[field].dim() >= 2:
+            data.interaction[field] = data[field][:, :longest]
+    return data
+
+
+def sorts_evaluation(config):
+    """Whether evaluation batches are sorted by history length and trimmed for this run."""
+    return config["sorted_evaluation"] is not False and config["model"] in TRIMMABLE_MODELS
+
+
+class LengthSortedEvalMixin:
+    """Before a full-sort eval loader's ``collate_fn``: map the batch's indices to the same process's users sorted
+    by history length; after it: cut the batch's sequence fields to its longest history."""
+
+    def _sort_by_length(self):
+        dataset = self._dataset
+        lengths = dataset.inter_feat[dataset.item_list_length_field].numpy()
+        # the users this process evaluates, in the order RecBole's loader gives them (DistributedSampler in a
+        # multi-process run: its rank's share, padded), once each
+        seen = np.fromiter(iter(self.sampler), dtype=np.int64, count=len(self.sampler))
+        order = np.arange(len(lengths))
+        if len(np.unique(seen)) == len(seen):  # else (more processes than users) RecBole's order
+            order[seen] = seen[np.argsort(lengths[seen], kind="stable")]
+        self._sorted_order = order
+
+    def collate_fn(self, index):
+        data = super().collate_fn(self._sorted_order[np.asarray(index, dtype=np.int64)])
+        interaction = data[0]
+        trim_to_longest(interaction, self._dataset.item_list_length_field, self.config["LIST_SUFFIX"])
+        return data
+
+
+class LengthSortedFullSortEvalDataLoader(LengthSortedEvalMixin, FullSortEvalDataLoader):
+    """RecBole's sequential full-sort evaluation loader, with batches sorted by history length and trimmed."""
+
+    def __init__(self, config, dataset, sampler, shuffle=False):
+        super().__init__(config, dataset, sampler, shuffle=shuffle)
+        self._sort_by_length()

@@ -1,0 +1,99 @@
+"""Full-sort evaluation in batches sorted by history length and trimmed: the same metrics as RecBole's loader,
+for every user the same rank of its positive item, in one process and in two."""
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from recbole.data.dataloader import FullSortEvalDataLoader
+
+from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer
+from recbole_fame.data.sorted_eval import LengthSortedFullSortEvalDataLoader
+
+
+def prepare(settings, model, **overrides):
+    config = Config(model=model, dataset="tiny", config_dict=settings(**overrides))
+    return config, data_preparation(config, create_dataset(config))
+
+
+def positive_ranks(model, loader):
+    """{user id: rank of the positive item among all items} as RecBole's full-sort evaluation scores them."""
+    ranks = {}
+    uid_field = loader._dataset.uid_field
+    with torch.no_grad():
+        for interaction, history, positive_u, positive_i in loader:
+            scores = model.full_sort_predict(interaction).view(len(interaction), -1)
+            scores[:, 0] = -np.inf
+            if history is not None:
+                scores[history] = -np.inf
+            positive = scores[positive_u, positive_i]
+            rank = (scores > positive.unsqueeze(1)).sum(1)
+            for user, r in zip(interaction[uid_field].tolist(), rank.tolist()):
+                assert user not in ranks
+                ranks[user] = r
+    return ranks
+
+
+@pytest.mark.parametrize("model_name", ["FAME", "SASRecSeq", "SASRec", "GRU4Rec"])
+def test_sorted_evaluation_gives_recbole_metrics(settings, model_name):
+    results, ranks, widths = {}, {}, {}
+    for sort in (False, True):
+        config, (train_data, valid_data, test_data) = prepare(settings, model_name, sorted_evaluation=sort,
+                                                              loss_type="CE", eval_batch_size=16)
+        assert type(valid_data) is (LengthSortedFullSortEvalDataLoader if sort else FullSortEvalDataLoader)
+        torch.manual_seed(0)
+        model = get_model(model_name)(config, train_data._dataset)
+        trainer = get_trainer(config["MODEL_TYPE"], model_name)(config, model)
+        trainer.fit(train_data, None, saved=False)  # two epochs, same seed: same weights
+        results[sort] = [dict(trainer.evaluate(data, load_best_model=False)) for data in (valid_data, test_data)]
+        model.eval()
+        ranks[sort] = [positive_ranks(model, data) for data in (valid_data, test_data)]
+        widths[sort] = [batch[0][valid_data._dataset.item_id_list_field].shape[1] for batch in valid_data]
+    assert results[True] == results[False]
+    assert ranks[True] == ranks[False]
+    assert max(widths[False]) == min(widths[False]) == config["MAX_ITEM_LIST_LENGTH"]
+    assert widths[True] == sorted(widths[True]) and widths[True][0] < config["MAX_ITEM_LIST_LENGTH"]
+
+
+def test_sorted_batches_hold_every_user_once_shortest_first(settings):
+    config, (_, valid_data, _) = prepare(settings, "FAME", eval_batch_size=16)
+    dataset = valid_data._dataset
+    users, lengths = [], []
+    for interaction, _, positive_u, positive_i in valid_data:
+        longest = int(interaction[dataset.item_list_length_field].max())
+        assert interaction[dataset.item_id_list_field].shape[1] == longest
+        users += interaction[dataset.uid_field].tolist()
+        lengths += interaction[dataset.item_list_length_field].tolist()
+        assert torch.equal(positive_i, interaction[dataset.iid_field]) and torch.equal(positive_u, torch.arange(len(interaction)))
+    assert sorted(users) == sorted(dataset.inter_feat[dataset.uid_field].tolist()) and len(set(users)) == len(users)
+    assert lengths == sorted(lengths)
+
+
+@pytest.mark.parametrize("overrides", [{"model": "FEARec"}, {"model": "FAME", "sorted_evaluation": False}])
+def test_models_that_read_the_padding_keep_recbole_evaluation(settings, overrides):
+    _, (_, valid_data, test_data) = prepare(settings, overrides.pop("model"), **overrides)
+    assert type(valid_data) is FullSortEvalDataLoader and type(test_data) is FullSortEvalDataLoader
+
+
+def test_two_processes_evaluate_the_same_users_with_the_same_metrics(tmp_path):
+    """Each rank evaluates the users RecBole's DistributedSampler gives it (padding duplicates included), sorted;
+    the gathered metrics equal RecBole's loader's."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    worker = Path(__file__).resolve().parent / "sorted_eval_ddp_worker.py"
+    proc = subprocess.run([sys.executable, str(worker), str(tmp_path), port], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
+    for rank in ranks:
+        assert rank["type"] == "LengthSortedFullSortEvalDataLoader"
+        assert rank["users"][True] == rank["users"][False]  # the same users (a multiset), another order
+        assert rank["users_in_order"][True] != rank["users_in_order"][False]
+        assert rank["result"][True] == rank["result"][False]
+    assert ranks[0]["result"] == ranks[1]["result"]  # gathered over both ranks
+    assert ranks[0]["users"][True] != ranks[1]["users"][True]
