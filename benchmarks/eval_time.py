@@ -6,9 +6,11 @@ mode, length bucketing, 44 sequences per batch) it times, in one process on one 
 * one training epoch through the plugin's trainer (``Trainer._train_epoch``: forward, backward, Adam);
 * validation passes through the trainer (``Trainer.evaluate``: scores, top-k, metrics) "before" and "after",
   interleaved (before, after, before, after, ...) so that a busy phase of a shared machine slows both alike:
-  - before: RecBole's ``FullSortEvalDataLoader`` (dataset order, full width) and the model path of before the
-    fast path: for SASRecSeq RecBole's ``SASRec`` with the same weights (Python gelu, every position of the
-    last layer), for FAME the same model with RecBole's Python gelu put back in its lower layers;
+  - before: the full-sort loader of before (RecBole's, in dataset order at full width; with the dataset's
+    ``eval_exclude_history``, Beauty's default, the plugin's subclass of it that hides the history) and the
+    model path of before the fast path: for SASRecSeq RecBole's ``SASRec`` with the same weights (Python gelu,
+    every position of the last layer), for FAME the same model with RecBole's Python gelu put back in its
+    lower layers;
   - after: the plugin's length-sorted, trimmed loader (``sorted_evaluation: True``) and the plugin's model;
   both must give the same metrics (checked here, and by tests/test_sorted_eval.py);
 * the spread of sequence lengths within a batch of the length-bucketed training loader (one epoch's batches),
@@ -34,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import write_report  # noqa: E402
 from recbole.model.layers import FeedForward  # noqa: E402
 from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer  # noqa: E402
-from recbole_fame.data.sorted_eval import LengthSortedFullSortEvalDataLoader  # noqa: E402
+from recbole_fame.data.sorted_eval import sort_evaluation  # noqa: E402
 
 
 def settings(model_name, args):
@@ -115,7 +117,7 @@ def main():
     for model_name in args.models.split(","):
         config = Config(model=model_name, dataset=args.dataset, config_dict=settings(model_name, args))
         train_data, valid_data, _ = data_preparation(config, create_dataset(config))
-        valid_sorted = LengthSortedFullSortEvalDataLoader(config, valid_data._dataset, valid_data._sampler)
+        valid_sorted = sort_evaluation(config, valid_data)  # the same loader, history hiding included, sorted
         torch.manual_seed(0)
         model = get_model(model_name)(config, train_data._dataset)
         trainer = get_trainer(config["MODEL_TYPE"], model_name)(config, model)
@@ -138,7 +140,8 @@ def main():
             profiles[model_name] = profile(trainer, valid_sorted)
         run = {
             "model": model_name, "n_heads": config["n_heads"], "users": len(valid_data._dataset),
-            "eval_batch_size": config["eval_batch_size"], "train_steps": len(train_data),
+            "eval_batch_size": config["eval_batch_size"], "eval_exclude_history": bool(config["eval_exclude_history"]),
+            "train_steps": len(train_data),
             "train_epoch_seconds": train_seconds, "valid_before_seconds": before, "valid_after_seconds": after,
             "same_metrics": len(results) == 1, "metrics": dict(next(iter(results))),
             "spread": spreads(train_data, valid_sorted, config["train_batch_size"]),
@@ -157,7 +160,7 @@ def main():
         f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} thread; "
         f"a shared 2-core machine (load average {load_start[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end): "
         "before and after passes interleaved, the best of each reported, every pass in the JSON. "
-        "Before: RecBole's loader (dataset order, full width) and the model path of before (RecBole's Python gelu; "
+        f"Protocol: eval_exclude_history {bool(config['eval_exclude_history'])}. Before: the unsorted loader (dataset order, full width) and the model path of before (RecBole's Python gelu; "
         "SASRecSeq: RecBole's SASRec, all positions of the last layer). After: `sorted_evaluation: True` and the "
         "plugin's models (fused gelu, the last layer only at the scored position).",
         "",

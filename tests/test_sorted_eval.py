@@ -12,6 +12,7 @@ import torch
 from recbole.data.dataloader import FullSortEvalDataLoader
 
 from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer
+from recbole_fame.data.eval_dataloader import FullSortEvalDataLoader as PluginFullSortEvalDataLoader
 from recbole_fame.data.sorted_eval import LengthSortedFullSortEvalDataLoader
 
 
@@ -38,13 +39,22 @@ def positive_ranks(model, loader):
     return ranks
 
 
-@pytest.mark.parametrize("model_name", ["FAME", "SASRecSeq", "SASRec", "GRU4Rec"])
-def test_sorted_evaluation_gives_recbole_metrics(settings, model_name):
+@pytest.mark.parametrize("model_name, exclude_history", [
+    ("FAME", False), ("FAME", True), ("SASRecSeq", False), ("SASRecSeq", True), ("SASRec", False), ("SASRec", True),
+    ("GRU4Rec", False),
+])
+def test_sorted_evaluation_gives_recbole_metrics(settings, model_name, exclude_history):
+    """The same metrics and per-user ranks, under RecBole's protocol and the hidden-history one."""
     results, ranks, widths = {}, {}, {}
     for sort in (False, True):
         config, (train_data, valid_data, test_data) = prepare(settings, model_name, sorted_evaluation=sort,
-                                                              loss_type="CE", eval_batch_size=16)
-        assert type(valid_data) is (LengthSortedFullSortEvalDataLoader if sort else FullSortEvalDataLoader)
+                                                              loss_type="CE", eval_batch_size=16,
+                                                              eval_exclude_history=exclude_history)
+        expected = LengthSortedFullSortEvalDataLoader if sort else (
+            PluginFullSortEvalDataLoader if exclude_history else FullSortEvalDataLoader)
+        assert type(valid_data) is expected
+        if type(valid_data) is not FullSortEvalDataLoader:
+            assert (valid_data.history is not None) == exclude_history
         torch.manual_seed(0)
         model = get_model(model_name)(config, train_data._dataset)
         trainer = get_trainer(config["MODEL_TYPE"], model_name)(config, model)
@@ -77,11 +87,13 @@ def test_sorted_batches_hold_every_user_once_shortest_first(settings):
 def test_models_that_read_the_padding_keep_recbole_evaluation(settings, overrides):
     _, (_, valid_data, test_data) = prepare(settings, overrides.pop("model"), **overrides)
     assert type(valid_data) is FullSortEvalDataLoader and type(test_data) is FullSortEvalDataLoader
+    _, (_, valid_data, _) = prepare(settings, "FEARec", eval_exclude_history=True)
+    assert type(valid_data) is PluginFullSortEvalDataLoader and valid_data.history is not None
 
 
 def test_two_processes_evaluate_the_same_users_with_the_same_metrics(tmp_path):
     """Each rank evaluates the users RecBole's DistributedSampler gives it (padding duplicates included), sorted;
-    the gathered metrics equal RecBole's loader's."""
+    the gathered metrics equal the unsorted loader's (under the hidden-history protocol)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = str(s.getsockname()[1])
@@ -91,7 +103,7 @@ def test_two_processes_evaluate_the_same_users_with_the_same_metrics(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
     for rank in ranks:
-        assert rank["type"] == "LengthSortedFullSortEvalDataLoader"
+        assert rank["type"] == "LengthSortedFullSortEvalDataLoader" and rank["hides_history"]
         assert rank["users"][True] == rank["users"][False]  # the same users (a multiset), another order
         assert rank["users_in_order"][True] != rank["users_in_order"][False]
         assert rank["result"][True] == rank["result"][False]

@@ -7,16 +7,18 @@ history is much shorter (Beauty: 8.9 items of 50). With ``sorted_evaluation: Tru
 :mod:`recbole_fame.data.dataloader`), the users a process evaluates are taken shortest history first and each
 batch's sequence fields are cut to its longest history.
 
-The metrics are RecBole's: every process evaluates exactly the users RecBole's loader gives it (in a
+It sits on the plugin's full-sort loader (:mod:`recbole_fame.data.eval_dataloader`), so the hidden-history
+protocol (``eval_exclude_history``) hides the same items of the same users. The metrics are RecBole's: every process evaluates exactly the users RecBole's loader gives it (in a
 multi-process run, the ones RecBole's ``DistributedSampler`` assigns to its rank, padding duplicates included),
 once each, only in another order; every user's scores, history mask and positive item are the ones RecBole's
 batch would give it (to float tolerance; the ranking metrics are averages over users).
 """
 
 import numpy as np
-from recbole.data.dataloader import FullSortEvalDataLoader
+from recbole.data.dataloader import FullSortEvalDataLoader as RecBoleFullSortEvalDataLoader
 
 from recbole_fame.data.dataloader import TRIMMABLE_MODELS
+from recbole_fame.data.eval_dataloader import FullSortEvalDataLoader
 
 
 def trim_to_longest(data, length_field, list_suffix):
@@ -56,8 +58,17 @@ class LengthSortedEvalMixin:
 
 
 class LengthSortedFullSortEvalDataLoader(LengthSortedEvalMixin, FullSortEvalDataLoader):
-    """RecBole's sequential full-sort evaluation loader, with batches sorted by history length and trimmed."""
+    """The plugin's (RecBole's) sequential full-sort evaluation loader, with batches sorted by history length and
+    trimmed; ``history`` as for :class:`~recbole_fame.data.eval_dataloader.FullSortEvalDataLoader`."""
 
-    def __init__(self, config, dataset, sampler, shuffle=False):
-        super().__init__(config, dataset, sampler, shuffle=shuffle)
+    def __init__(self, config, dataset, sampler, shuffle=False, history=None):
+        super().__init__(config, dataset, sampler, shuffle=shuffle, history=history)
         self._sort_by_length()
+
+
+def sort_evaluation(config, loader):
+    """``loader`` rebuilt length-sorted if it is a sequential full-sort loader (RecBole's or the plugin's)."""
+    if type(loader) not in (RecBoleFullSortEvalDataLoader, FullSortEvalDataLoader) or not loader.is_sequential:
+        return loader
+    return LengthSortedFullSortEvalDataLoader(config, loader._dataset, loader._sampler,
+                                              history=getattr(loader, "history", None))
