@@ -87,3 +87,19 @@ def test_sasrecseq_scores_only_the_last_position_at_evaluation(settings):
     shapes.clear()
     ours.calculate_loss(train_data._dataset.inter_feat[:8])
     assert shapes[0][1] > 1  # training keeps RecBole's computation at every position
+
+
+@pytest.mark.parametrize("model_name", ["FAME", "SASRecSeq"])
+def test_compile_model_is_opt_in_and_wraps_the_step_and_the_scoring(settings, model_name):
+    """compile_model: False (the default) leaves the model as it is; True hands calculate_loss and
+    full_sort_predict to torch.compile (lazily: nothing is compiled until called; benchmarks/gpu_fast_path.sh
+    runs it), with the same parameters."""
+    config, train_data, _, _ = split(settings, model=model_name, loss_type="CE")
+    plain = get_model(model_name)(config, train_data._dataset)
+    assert "calculate_loss" not in vars(plain) and "full_sort_predict" not in vars(plain)
+    config["compile_model"] = True
+    compiled = get_model(model_name)(config, train_data._dataset)
+    for name in ("calculate_loss", "full_sort_predict"):
+        wrapped = vars(compiled)[name]
+        assert wrapped is not getattr(type(compiled), name) and callable(wrapped)
+    assert set(compiled.state_dict()) == set(plain.state_dict())

@@ -25,6 +25,7 @@ from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.model.layers import TransformerEncoder
 from recbole.utils import InputType
 
+from recbole_fame.model.compile import compile_if_asked
 from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, trim_padding
 from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting
 from recbole_fame.model.transformer import use_fused_gelu
@@ -133,6 +134,7 @@ class FAME(SequentialRecommender):
             from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
 
             load_text_checkpoint_into_fame(self, s["text_pretrained_path"], config, dataset)
+        compile_if_asked(self, config)  # compile_model: True (opt-in)
 
     def _init_weights(self, module):
         """Normal(0, initializer_range) weights and zero biases as in SASRec; FAME's raw parameters too."""

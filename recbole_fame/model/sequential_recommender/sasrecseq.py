@@ -21,6 +21,7 @@ computation, dropout masks included.
 import torch
 from recbole.model.sequential_recommender import SASRec
 
+from recbole_fame.model.compile import compile_if_asked
 from recbole_fame.model.layers import trim_padding
 from recbole_fame.model.sequence_loss import SequenceLoss
 from recbole_fame.model.transformer import encode_last_position, use_fused_gelu
@@ -41,6 +42,7 @@ class SASRecSeq(SASRec):
         )
         self.sequence_loss = SequenceLoss(config, dataset)  # train_mode: sequence
         use_fused_gelu(self.trm_encoder)
+        compile_if_asked(self, config)  # compile_model: True
 
     def _embed(self, item_seq, item_seq_len):
         # on CPU, padding beyond the longest sequence trimmed

@@ -1,0 +1,96 @@
+"""Seconds per efficient-mode epoch (training + one validation pass) with and without ``compile_model: True``.
+
+For one model it builds the dataset once and, per setting of ``compile_model``, a fresh model and trainer as the
+runner does; it trains --epochs epochs through ``Trainer._train_epoch`` and validates after each through
+``Trainer.evaluate`` (sorted evaluation), synchronising the device around every timed part. The first epoch of a
+compiled model pays the compilation; the last epoch is the steady state. Used by benchmarks/gpu_fast_path.sh.
+
+    python benchmarks/fast_path.py --model=FAME --data_path=dataset/ --out=results/gpu_fast_path/FAME.md
+"""
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import write_report  # noqa: E402
+from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer  # noqa: E402
+
+
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="FAME")
+    parser.add_argument("--dataset", default="amazon-beauty")
+    parser.add_argument("--data_path", default="dataset/")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--train_batch_size", type=int, default=44)
+    parser.add_argument("--compile", default="False,True", help="settings of compile_model to time, in order")
+    parser.add_argument("--set", nargs="*", default=[], help="more settings, key=value (python literals)")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    command = "python benchmarks/fast_path.py " + " ".join(sys.argv[1:])
+    sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from the command line
+    extra = {}
+    for item in args.set:
+        key, value = item.split("=", 1)
+        try:
+            extra[key] = eval(value, {}, {})  # noqa: S307 (the benchmark's own command line)
+        except Exception:
+            extra[key] = value
+    runs = []
+    base = {
+        "data_path": args.data_path, "train_mode": "sequence", "length_bucketing": True, "state": "ERROR",
+        "train_batch_size": args.train_batch_size, "show_progress": False, "seed": 2020,
+        "n_heads": 4 if args.model == "FAME" else 2, "num_experts": 4, "save_last_checkpoint": False, **extra,
+    }
+    config = Config(model=args.model, dataset=args.dataset, config_dict=base)
+    train_data, valid_data, _ = data_preparation(config, create_dataset(config))
+    for setting in (s.strip() == "True" for s in args.compile.split(",")):
+        config["compile_model"] = setting
+        torch.manual_seed(0)
+        model = get_model(args.model)(config, train_data._dataset).to(config["device"])
+        trainer = get_trainer(config["MODEL_TYPE"], args.model)(config, model)
+        trainer.eval_collector.data_collect(train_data)
+        device = config["device"]
+        epochs = []
+        for epoch in range(args.epochs):
+            synchronize(device)
+            start = time.perf_counter()
+            loss = trainer._train_epoch(train_data, epoch, show_progress=False)
+            synchronize(device)
+            train_seconds = time.perf_counter() - start
+            result = trainer.evaluate(valid_data, load_best_model=False)
+            synchronize(device)
+            valid_seconds = time.perf_counter() - start - train_seconds
+            loss = float(sum(loss)) if isinstance(loss, tuple) else float(loss)
+            epochs.append({"epoch": epoch, "train_seconds": train_seconds, "valid_seconds": valid_seconds,
+                           "loss": loss, "valid": dict(result)})
+            print(args.model, "compile_model", setting, epochs[-1], flush=True)
+        runs.append({"compile_model": setting, "epochs": epochs})
+        del model, trainer
+    device_name = torch.cuda.get_device_name(config["device"]) if config["device"].type == "cuda" else platform.machine()
+    lines = [f"# {args.model}, efficient mode on {args.dataset}: seconds per epoch with and without compile_model",
+             "", f"`{command}`", "",
+             f"{device_name}, torch {torch.__version__}, {args.train_batch_size} sequences per batch, "
+             f"{len(train_data)} steps per epoch, {len(valid_data._dataset)} validation users.", "",
+             "| compile_model | epoch | training (s) | validation (s) | loss | valid NDCG@10 |", "|---|---|---|---|---|---|"]
+    for run in runs:
+        for e in run["epochs"]:
+            lines.append(f"| {run['compile_model']} | {e['epoch']} | {e['train_seconds']:.1f} | {e['valid_seconds']:.1f} | "
+                         f"{e['loss']:.2f} | {e['valid'].get('ndcg@10', float('nan')):.4f} |")
+    write_report(lines, args.out, {"command": command, "model": args.model, "device": device_name,
+                                   "torch": torch.__version__, "runs": runs})
+
+
+if __name__ == "__main__":
+    main()
