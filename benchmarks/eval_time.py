@@ -11,7 +11,9 @@ mode, length bucketing, 44 sequences per batch) it times, in one process on one 
     model path of before the fast path: for SASRecSeq RecBole's ``SASRec`` with the same weights (Python gelu,
     every position of the last layer), for FAME the same model with RecBole's Python gelu put back in its
     lower layers;
-  - after: the plugin's length-sorted, trimmed loader (``sorted_evaluation: True``) and the plugin's model;
+    and RecBole's evaluation ``Collector``;
+  - after: the plugin's length-sorted, trimmed loader (``sorted_evaluation: True``), the plugin's model and
+    the plugin's trainer's collector (recbole_fame/collector.py: the same top-k result without a dense matrix);
   both must give the same metrics (checked here, and by tests/test_sorted_eval.py);
 * the spread of sequence lengths within a batch of the length-bucketed training loader (one epoch's batches),
   against RecBole's shuffled batches, and the widths of the sorted evaluation batches.
@@ -34,6 +36,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import write_report  # noqa: E402
+from recbole.evaluator import Collector as RecBoleCollector  # noqa: E402
 from recbole.model.layers import FeedForward  # noqa: E402
 from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer  # noqa: E402
 from recbole_fame.data.sorted_eval import sort_evaluation  # noqa: E402
@@ -127,6 +130,7 @@ def main():
         train_seconds = time.perf_counter() - start
         before_trainer = get_trainer(config["MODEL_TYPE"], model_name)(config, before_model(model_name, model, config,
                                                                                               train_data._dataset))
+        before_trainer.eval_collector = RecBoleCollector(config)  # the plugin's cheaper top-k is "after"
         before_trainer.eval_collector.data_collect(train_data)
         before, after, results = [], [], set()
         for _ in range(args.repeats):
@@ -161,8 +165,9 @@ def main():
         f"a shared 2-core machine (load average {load_start[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end): "
         "before and after passes interleaved, the best of each reported, every pass in the JSON. "
         f"Protocol: eval_exclude_history {bool(config['eval_exclude_history'])}. Before: the unsorted loader (dataset order, full width) and the model path of before (RecBole's Python gelu; "
-        "SASRecSeq: RecBole's SASRec, all positions of the last layer). After: `sorted_evaluation: True` and the "
-        "plugin's models (fused gelu, the last layer only at the scored position).",
+        "SASRecSeq: RecBole's SASRec, all positions of the last layer) and RecBole's evaluation collector. After: "
+        "`sorted_evaluation: True`, the plugin's models (fused gelu, the last layer only at the scored position) and "
+        "the plugin's collector (the same top-k result without RecBole's dense positive-item matrix).",
         "",
         "| model | users | validation before (s) | after (s) | speedup | training epoch (s) | validation share of an epoch, before | after | same metrics |",
         "|---|---|---|---|---|---|---|---|---|",

@@ -109,3 +109,38 @@ def test_two_processes_evaluate_the_same_users_with_the_same_metrics(tmp_path):
         assert rank["result"][True] == rank["result"][False]
     assert ranks[0]["result"] == ranks[1]["result"]  # gathered over both ranks
     assert ranks[0]["users"][True] != ranks[1]["users"][True]
+
+
+@pytest.mark.parametrize("metrics", [["Hit", "NDCG"], ["Hit", "NDCG", "MRR", "Recall", "Precision", "MAP", "GAUC"]])
+def test_the_plugin_collector_collects_what_recbole_collects(settings, metrics):
+    """recbole_fame.collector.Collector: the same rec.topk (and rec.items) as RecBole's for one positive per row,
+    RecBole's own code for several; the trainer uses it."""
+    from recbole.evaluator import Collector as RecBoleCollector
+
+    from recbole_fame.collector import Collector
+
+    config, (train_data, valid_data, _) = prepare(settings, "FAME", metrics=metrics, eval_batch_size=16)
+    trainer = get_trainer(config["MODEL_TYPE"], "FAME")(config, get_model("FAME")(config, train_data._dataset))
+    assert type(trainer.eval_collector) is Collector
+    ours, recbole = Collector(config), RecBoleCollector(config)
+    for collector in (ours, recbole):
+        setattr(collector.register, "rec.items", True)  # what ItemCoverage and the like read
+    torch.manual_seed(0)
+    items = valid_data._dataset.item_num
+    for batch in valid_data:
+        interaction, _, positive_u, positive_i = batch
+        scores = torch.randn(len(interaction), items).round(decimals=1)  # many ties
+        scores[:, 0] = -np.inf
+        scores[torch.arange(len(interaction)), torch.randint(1, items, (len(interaction),))] = -np.inf
+        for collector in (ours, recbole):
+            collector.eval_batch_collect(scores.clone(), interaction, positive_u, positive_i)
+    # several positives per row (a general model's batch): RecBole's code
+    several_u, several_i = torch.tensor([0, 0, 1, 2, 2, 2]), torch.tensor([1, 2, 3, 4, 5, 6])
+    scores = torch.randn(3, items)
+    for collector in (ours, recbole):
+        collector.eval_batch_collect(scores.clone(), interaction, several_u, several_i)
+    got, expected = ours.get_data_struct(), recbole.get_data_struct()
+    assert set(got._data_dict) == set(expected._data_dict)
+    for key, value in expected._data_dict.items():
+        if isinstance(value, torch.Tensor):
+            assert got[key].dtype == value.dtype and torch.equal(got[key], value), key
