@@ -27,6 +27,25 @@ def synchronize(device):
         torch.cuda.synchronize(device)
 
 
+class steps:
+    """The first ``limit`` batches of ``loader`` (all with None), for RecBole's ``_train_epoch``."""
+
+    def __init__(self, loader, limit):
+        self.loader, self.limit = loader, limit
+
+    def __len__(self):
+        return len(self.loader) if self.limit is None else min(self.limit, len(self.loader))
+
+    def __iter__(self):
+        for index, batch in enumerate(self.loader):
+            if index == len(self):
+                break
+            yield batch
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="FAME")
@@ -35,6 +54,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--train_batch_size", type=int, default=44)
     parser.add_argument("--compile", default="False,True", help="settings of compile_model to time, in order")
+    parser.add_argument("--max_steps", type=int, default=None, help="train only the first N batches of an epoch")
     parser.add_argument("--set", nargs="*", default=[], help="more settings, key=value (python literals)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -55,8 +75,12 @@ def main():
     }
     config = Config(model=args.model, dataset=args.dataset, config_dict=base)
     train_data, valid_data, _ = data_preparation(config, create_dataset(config))
+    generators = [g for g in (getattr(train_data, "_epoch_generator", None), train_data.generator) if g is not None]
+    generator_states = [g.get_state() for g in generators]
     for setting in (s.strip() == "True" for s in args.compile.split(",")):
         config["compile_model"] = setting
+        for generator, state in zip(generators, generator_states):  # the same batches for every setting
+            generator.set_state(state)
         torch.manual_seed(0)
         model = get_model(args.model)(config, train_data._dataset).to(config["device"])
         trainer = get_trainer(config["MODEL_TYPE"], args.model)(config, model)
@@ -66,7 +90,7 @@ def main():
         for epoch in range(args.epochs):
             synchronize(device)
             start = time.perf_counter()
-            loss = trainer._train_epoch(train_data, epoch, show_progress=False)
+            loss = trainer._train_epoch(steps(train_data, args.max_steps), epoch, show_progress=False)
             synchronize(device)
             train_seconds = time.perf_counter() - start
             result = trainer.evaluate(valid_data, load_best_model=False)
