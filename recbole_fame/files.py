@@ -9,6 +9,7 @@ when its writer is gone (see :func:`remove_stale_temporaries`).
 """
 
 import contextlib
+import glob
 import os
 import secrets
 import socket
@@ -54,13 +55,14 @@ def _process_alive(pid):
     return True
 
 
-def _is_stale(candidate, host):
-    """Whether the temporary file ``candidate`` (a Path) belongs to a writer that is gone."""
-    writer = candidate.name[: -len(".tmp")].rsplit(".", 3)  # [.<name>, host, pid, random]
-    if len(writer) == 4 and writer[2].isdigit():
-        if writer[1] != host:
+def _is_stale(candidate, prefix, host):
+    """Whether the temporary file ``candidate`` (a Path named ``<prefix><writer>.tmp``) belongs to a writer that
+    is gone."""
+    writer = candidate.name[len(prefix): -len(".tmp")].rsplit(".", 2)  # [host (dots allowed), pid, random]
+    if len(writer) == 3 and writer[1].isdigit() and writer[0]:
+        if writer[0] != host:
             return False  # written from another machine (a shared folder): its process cannot be checked here
-        return not _process_alive(int(writer[2]))
+        return not _process_alive(int(writer[1]))
     try:  # a name without its writer (mkstemp's, of older versions): stale once old enough
         return time.time() - candidate.stat().st_mtime > STALE_UNNAMED_SECONDS
     except OSError:
@@ -75,9 +77,9 @@ def remove_stale_temporaries(path):
     host, removed = _host(), []
     if not path.parent.is_dir():
         return removed
-    for pattern in (f".{path.name}.*.tmp", f"{path.name}.*.tmp"):  # the second: older versions' last checkpoints
-        for candidate in path.parent.glob(pattern):
-            if _is_stale(candidate, host):
+    for prefix in (f".{path.name}.", f"{path.name}."):  # the second: older versions' last checkpoints
+        for candidate in path.parent.glob(glob.escape(prefix) + "*.tmp"):
+            if _is_stale(candidate, prefix, host):
                 with contextlib.suppress(OSError):
                     candidate.unlink()
                     removed.append(candidate)
