@@ -47,9 +47,11 @@ def test_non_finite_loss_stops_with_epoch_step_and_setting(settings):
     model.calculate_loss = loss_that_explodes
     with pytest.raises(TrainingDivergedError, match=r"epoch 0, step 3.*learning_rate \(0.001\)"):
         Trainer(config, model).fit(train_data, valid_data, saved=False, show_progress=False)
-    calls["n"] = 0  # RecBole's own trainer, without patch_recbole(), trains on through inf (to a later NaN)
-    with pytest.raises(ValueError, match="^Training loss is nan$"):
+    calls["n"] = 0  # RecBole's own trainer, without patch_recbole(), is RecBole's: it trains on through inf, and
+    # stops at the NaN that follows ("Training loss is nan", or autograd's error when sine.py left anomaly mode on)
+    with pytest.raises((ValueError, RuntimeError)) as error:
         RecBoleTrainer(config, model).fit(train_data, valid_data, saved=False, show_progress=False)
+    assert not isinstance(error.value, TrainingDivergedError)
 
 
 def test_two_cpu_processes_train_and_end_with_identical_parameters(tmp_path):
@@ -170,12 +172,9 @@ def test_training_through_the_plugin_leaves_recbole_and_torch_as_they_were(tmp_p
 def test_the_plugin_trainer_trains_without_anomaly_detection_and_leaves_the_flag_as_found(settings):
     """RecBole's sine.py switches anomaly detection on for the process (1.6-1.7x the time of a step): the plugin's
     trainers train with it off unless detect_anomaly: True, and leave the flag as they found it."""
-    import recbole.model.sequential_recommender  # noqa: F401  (sine.py: anomaly detection on)
-
-    assert torch.is_anomaly_enabled()
+    torch.autograd.set_detect_anomaly(True)  # as RecBole's sine.py leaves it (imported already by earlier tests)
     for detect_anomaly in (False, True):
         config = Config(model="FAME", dataset="tiny", config_dict=settings(epochs=1, detect_anomaly=detect_anomaly))
-        torch.autograd.set_detect_anomaly(True)  # what sine.py left, whatever Config did
         train_data, valid_data, _ = data_preparation(config, create_dataset(config))
         model = FAME(config, train_data._dataset)
         seen = []
@@ -190,9 +189,8 @@ def test_the_plugin_trainer_trains_without_anomaly_detection_and_leaves_the_flag
 def test_patch_recbole_gives_recbole_trainer_the_fixes_and_can_be_told_apart(settings, patched_recbole):
     """With patch_recbole(), RecBole's own Trainer trains without anomaly detection and stops on an infinite loss
     with the plugin's message (RecBole alone trains on through it)."""
-    torch.autograd.set_detect_anomaly(True)
+    torch.autograd.set_detect_anomaly(True)  # as RecBole's sine.py leaves it
     config = Config(model="FAME", dataset="tiny", config_dict=settings(epochs=1))
-    torch.autograd.set_detect_anomaly(True)
     train_data, valid_data, _ = data_preparation(config, create_dataset(config))
     model = FAME(config, train_data._dataset)
     seen = []
