@@ -319,3 +319,21 @@ def test_a_nan_loss_later_in_training_still_names_the_learning_rate(settings, tm
     trainer.resume_checkpoint(first["last_checkpoint_file"])
     with pytest.raises(TrainingDivergedError, match=r"epoch 1, step 2\. The setting most likely at fault is learning_rate"):
         trainer.fit(train_data, valid_data, saved=False)
+
+
+def test_patch_recbole_gives_recbole_trainer_unique_names_last_checkpoints_and_trusted_loading(
+        settings, tmp_path, monkeypatch, patched_recbole):
+    """Every earlier behaviour also through the explicit patch: two RecBole Trainers built in the same second get
+    their own best checkpoints, each keeps its -last.pth, and both evaluate their best file on torch >= 2.6."""
+    from recbole.trainer import trainer
+
+    monkeypatch.setattr(trainer, "get_local_time", lambda: "Nov-29-2026_17-08-32")
+    config = Config(model="FAME", dataset="tiny", config_dict=settings(epochs=2))
+    train_data, valid_data, test_data = data_preparation(config, create_dataset(config))
+    trainers = [RecBoleTrainer(config, FAME(config, train_data._dataset)) for _ in range(2)]
+    for each in trainers:
+        each.fit(train_data, valid_data, saved=True)
+        assert set(each.evaluate(test_data, load_best_model=True)) >= {"ndcg@10"}
+    names = sorted(p.name for p in (tmp_path / "saved").iterdir())
+    assert names == ["FAME-Nov-29-2026_17-08-32-1-last.pth", "FAME-Nov-29-2026_17-08-32-1.pth",
+                     "FAME-Nov-29-2026_17-08-32-last.pth", "FAME-Nov-29-2026_17-08-32.pth"]
