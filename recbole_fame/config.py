@@ -22,7 +22,7 @@ import torch
 from recbole.config import Config as RecBoleConfig
 
 from recbole_fame.registry import get_model
-from recbole_fame.settings import properties_dir, property_file
+from recbole_fame.defaults import properties_dir, property_file
 
 
 class Config(RecBoleConfig):

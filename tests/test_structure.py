@@ -104,7 +104,7 @@ def test_capabilities_of_plugin_models_are_class_attributes_and_recbole_ones_com
 @pytest.mark.parametrize("bad", ["nope", 0, True, "Sequence", ["prefix"]])
 def test_train_mode_has_one_reader_one_default_and_one_check(bad):
     from recbole_fame.errors import ConfigurationError
-    from recbole_fame.settings import load_yaml, properties_dir, train_mode
+    from recbole_fame.defaults import load_yaml, properties_dir, train_mode
 
     assert train_mode({}) == "prefix" == load_yaml(Path(properties_dir()) / "overall.yaml")["train_mode"]
     assert train_mode({"train_mode": None}) == "prefix"

@@ -27,7 +27,8 @@ from recbole_fame.data.history import (
     excludes_history,
 )
 from recbole_fame.registry import get_model
-from recbole_fame.settings import require, train_mode
+from recbole_fame.defaults import train_mode
+from recbole_fame.errors import require
 
 
 class SequenceTrainingDataset(SequentialDataset):

@@ -28,7 +28,8 @@ from recbole.utils import InputType
 from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, trim_padding
 from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting
 from recbole_fame.model.transformer import use_fused_gelu
-from recbole_fame.settings import model_settings, require, train_mode
+from recbole_fame.defaults import model_settings, train_mode
+from recbole_fame.errors import require
 
 SETTINGS = (
     "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",

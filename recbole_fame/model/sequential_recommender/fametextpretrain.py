@@ -75,7 +75,8 @@ from recbole_fame.text.disentanglement import (
 from recbole_fame.text.encoder import TextEncoder
 from recbole_fame.text.items import facet_labels, item_texts
 from recbole_fame.text.losses import shares_label, supcon_loss
-from recbole_fame.settings import model_settings, require
+from recbole_fame.defaults import model_settings
+from recbole_fame.errors import require
 
 IDENTITY = "identity"
 VALIDATION_QUERIES = 2048  # query items per validation score (the final report uses every item)

@@ -24,7 +24,8 @@ from recbole.model.sequential_recommender import SASRec
 from recbole_fame.model.layers import trim_padding
 from recbole_fame.model.sequence_loss import SequenceLoss
 from recbole_fame.model.transformer import encode_last_position, use_fused_gelu
-from recbole_fame.settings import require, train_mode
+from recbole_fame.defaults import train_mode
+from recbole_fame.errors import require
 
 
 class SASRecSeq(SASRec):

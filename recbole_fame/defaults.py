@@ -1,4 +1,4 @@
-"""The plugin's settings: where its yaml files are, reading a setting with its one default, checking one.
+"""The plugin's defaults: where its yaml files are, and reading a setting with its one default.
 
 ``properties/`` holds ``overall.yaml`` (the protocol and the run-level defaults, ``train_mode`` among them),
 ``model/<Model>.yaml`` and ``dataset/<name>.yaml``. A model reads its own settings with
@@ -11,7 +11,7 @@ import re
 
 import yaml
 
-from recbole_fame.errors import ConfigurationError
+from recbole_fame.errors import require
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -83,9 +83,3 @@ def train_mode(config):
 
 
 TRAIN_MODES = ("prefix", "sequence")
-
-
-def require(condition, message):
-    """Raise :class:`ConfigurationError` with ``message`` unless ``condition`` holds."""
-    if not condition:
-        raise ConfigurationError(message)
