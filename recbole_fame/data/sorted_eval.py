@@ -2,23 +2,26 @@
 
 RecBole's full-sort evaluation runs its users in dataset order, so nearly every batch of ``eval_batch_size``
 users holds some history of ``MAX_ITEM_LIST_LENGTH`` items and is computed at that width, although the mean
-history is much shorter (Beauty: 8.9 items of 50). With ``sorted_evaluation: True`` (the default) and a model of
-``TRIMMABLE_MODELS`` (whose scores cannot depend on the padding after a sequence's last item, see
-:mod:`recbole_fame.data.dataloader`), the users a process evaluates are taken shortest history first and each
-batch's sequence fields are cut to its longest history.
+history is much shorter (Beauty: 8.9 items of 50). With ``sorted_evaluation: True`` (the default) and a model
+that supports batch trimming (``supports_batch_trimming``, :mod:`recbole_fame.capabilities`: its scores cannot
+depend on the padding after a sequence's last item), the users a process evaluates are taken shortest history
+first and each batch's sequence fields are cut to its longest history.
 
 It sits on the plugin's full-sort loader (:mod:`recbole_fame.data.eval_dataloader`), so the hidden-history
-protocol (``eval_exclude_history``) hides the same items of the same users. The metrics are RecBole's: every process evaluates exactly the users RecBole's loader gives it (in a
-multi-process run, the ones RecBole's ``DistributedSampler`` assigns to its rank, padding duplicates included),
-once each, only in another order; every user's scores, history mask and positive item are the ones RecBole's
-batch would give it (to float tolerance; the ranking metrics are averages over users).
+protocol (``eval_exclude_history``) hides the same items of the same users. The metrics are RecBole's: every
+process evaluates exactly the users RecBole's loader gives it (in a multi-process run, the ones RecBole's
+``DistributedSampler`` assigns to its rank, padding duplicates included), once each, only in another order;
+every user's scores, history mask and positive item are the ones RecBole's batch would give it (to float
+tolerance; the ranking metrics are averages over users).
 """
 
 import numpy as np
 from recbole.data.dataloader import FullSortEvalDataLoader as RecBoleFullSortEvalDataLoader
 
-from recbole_fame.data.dataloader import TRIMMABLE_MODELS
+from recbole_fame.capabilities import supports_batch_trimming
 from recbole_fame.data.eval_dataloader import FullSortEvalDataLoader
+from recbole_fame.errors import UnknownModelError
+from recbole_fame.registry import get_model
 
 
 def trim_to_longest(data, length_field, list_suffix):
@@ -32,7 +35,13 @@ def trim_to_longest(data, length_field, list_suffix):
 
 def sorts_evaluation(config):
     """Whether evaluation batches are sorted by history length and trimmed for this run."""
-    return config["sorted_evaluation"] is not False and config["model"] in TRIMMABLE_MODELS
+    if config["sorted_evaluation"] is False:
+        return False
+    try:
+        model_class = get_model(config["model"])
+    except UnknownModelError:  # a user's own model class, passed to Config by class: RecBole's evaluation
+        return False
+    return supports_batch_trimming(model_class)
 
 
 class LengthSortedEvalMixin:
