@@ -108,9 +108,10 @@ def test_sequence_mode_is_refused_for_models_without_it(settings):
 
 
 def test_length_bucketing_sees_every_sample_once_with_tighter_batches(settings):
-    config, plain, _ = split(settings, train_mode="sequence", train_batch_size=8, bucket_batches=4)
+    config, plain, _ = split(settings, train_mode="sequence", train_batch_size=8, bucket_batches=4,
+                             train_batch_unit="sequences", length_bucketing=False)
     _, bucketed, _ = split(settings, train_mode="sequence", train_batch_size=8, bucket_batches=4,
-                           length_bucketing=True)
+                           train_batch_unit="sequences", length_bucketing=True)
     field = plain._dataset.item_list_length_field
 
     def epoch(loader):
@@ -207,7 +208,8 @@ def test_target_weighting_weighs_every_target_as_the_prefix_mode_does(settings, 
     mean number of targets per batch, whatever the batch's lengths; 'batch' is the mean over its own targets."""
     _, prefix_train, _ = split(settings, model=model_name, MAX_ITEM_LIST_LENGTH=20, loss_type="CE")
     config, seq_train, _ = split(settings, model=model_name, MAX_ITEM_LIST_LENGTH=20, train_mode="sequence",
-                                 loss_type="CE", sequence_loss_weighting="target", train_batch_size=8)
+                                 loss_type="CE", sequence_loss_weighting="target", train_batch_size=8,
+                                 train_batch_unit="sequences")
     sequences, prefixes = seq_train._dataset, prefix_train._dataset
     assert sequences.targets_per_sequence == pytest.approx(len(prefixes) / len(sequences))  # every target once
     torch.manual_seed(0)

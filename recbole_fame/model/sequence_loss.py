@@ -6,7 +6,8 @@ sequences have positions, and that number varies: with ``length_bucketing`` a ba
 ``train_batch_size`` targets and a batch of 50-item sequences 50 times more. ``sequence_loss_weighting``:
 
 * ``'target'``: the sum of the batch's losses divided by the number of targets a batch holds on average
-  (``train_batch_size`` per process times the training sequences' mean length). Every target weighs the same
+  (the sequences per batch and process times the training sequences' mean length; with ``train_batch_unit:
+  targets`` about ``train_batch_size``). Every target weighs the same
   in every batch, as in the prefix mode, and a batch of average length gets the prefix mode's mean.
 * ``'batch'``: the mean over the batch's own targets, so each batch weighs the same and a target weighs less the
   longer the sequences it is batched with (with length bucketing, about 1 / its sequence's length).
@@ -34,7 +35,10 @@ class SequenceLoss(nn.Module):
         self.weighting = config["sequence_loss_weighting"] or "target"
         check_weighting(self.weighting)
         processes = 1 if config["single_spec"] is not False else (config["world_size"] or 1)
-        batch_size = max(1, config["train_batch_size"] // processes)  # RecBole's per-process batch
+        # sequences per batch: what recbole_fame.data.utils.data_preparation gave the loader (train_batch_size
+        # converted from targets, by default), else train_batch_size; per process as RecBole splits it
+        sequences = getattr(dataset, "sequences_per_batch", None) or config["train_batch_size"]
+        batch_size = max(1, sequences // processes)
         # the training dataset of the sequence mode knows its sequences' mean length; 1 elsewhere
         self.targets_per_batch = batch_size * getattr(dataset, "targets_per_sequence", 1.0)
 

@@ -87,7 +87,10 @@ class FAME(SequentialRecommender):
         self.initializer_range = s["initializer_range"]
         self.num_experts = s["num_experts"]
         self.head_mixing = s["head_mixing"]
-        self.train_mode = s["train_mode"]
+        # FAME.yaml's default is the sequence mode; a configuration that never read it (RecBole's own Config and
+        # create_dataset) trains in the mode its dataset was built for
+        self.train_mode = s["train_mode"] if config["train_mode"] is not None else (
+            "sequence" if getattr(dataset, "trains_whole_sequences", False) else "prefix")
         self.label_field = config["LABEL_FIELD"] or "label"
         require(
             self.train_mode == "prefix" or getattr(dataset, "trains_whole_sequences", False),
