@@ -76,8 +76,10 @@ def test_runs_started_in_the_same_second_keep_their_own_checkpoints(settings, tm
 
     monkeypatch.setattr(trainer, "get_local_time", lambda: "Nov-29-2026_17-08-32")
     folder = str(tmp_path / "saved")
-    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, seed=1, checkpoint_dir=folder))
-    second = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, seed=2, checkpoint_dir=folder))
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, seed=1, checkpoint_dir=folder,
+                                                                                keep_last_checkpoint=True))
+    second = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, seed=2, checkpoint_dir=folder,
+                                                                                 keep_last_checkpoint=True))
     assert first["saved_model_file"].endswith("FAME-Nov-29-2026_17-08-32.pth")
     assert second["saved_model_file"].endswith("FAME-Nov-29-2026_17-08-32-1.pth")
     for run, seed in ((first, 1), (second, 2)):
