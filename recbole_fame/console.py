@@ -98,15 +98,28 @@ def metrics_table(result):
     return "\n".join(lines)
 
 
+def result_names(model):
+    """``(valid, test)``: what a model's validation score and test result measure. A model whose results are
+    not a recommender's validation metric and test ranking names them in ``result_names`` (FAMETextPretrain)."""
+    from recbole_fame.utils import get_model
+
+    try:
+        names = getattr(get_model(model), "result_names", None) or {}
+    except Exception:  # an unknown name: RecBole's meaning
+        names = {}
+    return names.get("valid"), names.get("test")
+
+
 def summary_text(result, config, log_path=None):
     """The end of a run: the test metrics, the best epoch, the checkpoint and the log file."""
-    valid_metric = config["valid_metric"] or "valid score"
+    valid_name, test_name = result_names(result["model"])
+    valid_name = valid_name or f"validation {config['valid_metric'] or 'score'}"
     best_epoch, epochs = result.get("best_epoch"), result.get("epochs")
-    lines = [f"{result['model']} on {config['dataset']}: best validation {valid_metric} "
+    lines = [f"{result['model']} on {config['dataset']}: best {valid_name} "
              f"{number(result['best_valid_score'])} at epoch {best_epoch} (epochs 0-{epochs - 1} trained, "
              f"{result['seconds_per_epoch']:.1f} s per epoch)"]
     source = "the best validation checkpoint" if result.get("saved_model_file") else "the last epoch's model"
-    lines.append(f"test result ({source}):")
+    lines.append(f"{test_name or 'test result'} ({source}):")
     lines.append(metrics_table(result["test_result"]))
     if result.get("saved_model_file"):
         lines.append(f"best checkpoint: {result['saved_model_file']}")

@@ -15,7 +15,7 @@ import torch.distributed as dist
 from recbole.utils import get_environment, init_logger, init_seed, set_color
 
 from recbole_fame.config import Config
-from recbole_fame.console import brief_console, log_file, summary_text
+from recbole_fame.console import brief_console, log_file, result_names, summary_text
 from recbole_fame.data.utils import data_preparation
 from recbole_fame.errors import ConfigurationError, RecBoleFameError
 from recbole_fame.training_state import last_checkpoint_file
@@ -130,8 +130,9 @@ def _train_and_test(config, saved):
         logger.info(f"removed {last_file}: the run finished (keep_last_checkpoint: True keeps it)")
 
     logger.info("The running environment of this training is as follows:\n" + get_environment(config).draw())
-    logger.info(set_color("best valid ", "yellow") + f": {best_valid_result}")
-    logger.info(set_color("test result", "yellow") + f": {test_result}")
+    valid_name, test_name = result_names(config["model"])
+    logger.info(set_color(valid_name or "best valid ", "yellow") + f": {best_valid_result}")
+    logger.info(set_color(test_name or "test result", "yellow") + f": {test_result}")
     return {
         "model": config["model"],
         "best_valid_score": best_valid_score,

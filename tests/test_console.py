@@ -69,3 +69,13 @@ def test_metrics_print_as_plain_numbers_in_a_table():
                         {"valid_metric": "NDCG@10", "dataset": "ml-100k"})
     assert "best validation NDCG@10 0.0600 at epoch 3" in text and "best checkpoint: saved/x.pth" in text
     assert "np." not in text
+
+
+def test_the_text_pretraining_names_what_its_results_measure():
+    """FAMETextPretrain's validation score is a facet precision and its test 'result' a text-similarity ranking:
+    the summary says so instead of calling them a recommender's validation and test results."""
+    result = {"model": "FAMETextPretrain", "best_valid_score": 0.4, "best_epoch": 1, "epochs": 2,
+              "seconds_per_epoch": 1.0, "test_result": {"ndcg@10": 0.01}, "saved_model_file": "saved/x.safetensors"}
+    text = summary_text(result, {"valid_metric": "NDCG@10", "dataset": "ml-100k"})
+    assert "best facet precision" in text and "NDCG@10" not in text
+    assert "text-similarity ranking of the next item" in text and "test result" not in text

@@ -178,6 +178,12 @@ class FAMETextPretrain(SequentialRecommender):
     r"""Facet-specific projections of frozen item text embeddings, trained by alternating SupCon per head."""
 
     input_type = InputType.POINTWISE
+    # what the run's validation and test results measure here (recbole_fame.console's summary, the log)
+    result_names = {
+        "valid": "facet precision (mean over heads of each head's label precision@k on its own facet)",
+        "test": "text-similarity ranking of the next item (cosine to the last items' text embeddings; "
+                "a content-based check of the embeddings, not a trained recommender)",
+    }
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
