@@ -391,3 +391,13 @@ def test_recbole_loads_converted_outputs(tmp_path):
     dataset = load_with_recbole(stats, tmp_path, ["movie_title", "release_year", "genre"])
     assert (dataset.user_num - 1, dataset.item_num - 1, dataset.inter_num) == (stats.users, stats.items, stats.actions)
     assert dataset.num("release_year") - 1 == 2  # 1995, 2007
+
+
+def test_prepare_flags_use_underscores_and_keep_hyphens_as_aliases():
+    """Every other setting of the plugin and RecBole is spelled with underscores (--max_evals, --config_files)."""
+    from recbole_fame.prepare.__main__ import build_parser
+
+    parser = build_parser()
+    for flag in ("--min_rating", "--min-rating"):
+        assert parser.parse_args(["movielens", "ml-20m", flag, "4"]).min_rating == 4.0
+    assert "--min_rating" in parser._subparsers._group_actions[0].choices["movielens"].format_help()
