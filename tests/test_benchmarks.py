@@ -64,3 +64,39 @@ def test_compare_warm_starts_fame_from_a_sequence_mode_sasrec_without_copied_set
     assert fame["settings"]["inner_size"] == 32 and "warm_start" not in fame["settings"]
     assert "\r" not in proc.stdout + proc.stderr  # no progress bars in the logs
     assert "| FAME (warm start) |" not in proc.stdout and "FAME (warm start)" in proc.stdout
+
+
+def load_text_benchmark():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("text_benchmark", REPO / "benchmarks" / "text_pretrain" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_text_benchmark_reads_lists_config_files_and_follows_the_pretrainings_heads(tmp_path, monkeypatch):
+    bench = load_text_benchmark()
+    assert bench.parse_settings(["facet_fields=['a','b']", "epochs=3", "train_mode=sequence"]) == {
+        "facet_fields": ["a", "b"], "epochs": 3, "train_mode": "sequence"}
+    with pytest.raises(SystemExit, match="quote its items"):
+        bench.parse_settings(["facet_fields=[a,b]"])
+    runs = []
+
+    def fake_run(model, dataset, settings, config_files=None):
+        runs.append((model, dict(settings), config_files))
+        return {"checkpoint": str(tmp_path / "t.safetensors"), "command": bench.command(model, dataset, settings, config_files)}
+
+    monkeypatch.setattr(bench, "run", fake_run)
+    monkeypatch.setattr(bench, "read_text_metadata",
+                        lambda path: {"n_heads": 2, "hidden_size": 32, "report": {}, "encoder": {"name": "x"}})
+    monkeypatch.setattr(bench, "format_report", lambda report: "")
+    monkeypatch.setattr(bench, "write_markdown", lambda out: None)
+    bench.main(["--dataset=ml-100k", f"--out={tmp_path}", "--config_files=a.yaml b.yaml",
+                "--pretrain_set", "n_heads=2", "facet_fields=['class','release_year']", "--set", "epochs=1"])
+    (pre, pre_settings, files), (_, fame_settings, _), (_, text_settings, _) = runs
+    assert pre == "FAMETextPretrain" and pre_settings["facet_fields"] == ["class", "release_year"]
+    assert files == ["a.yaml", "b.yaml"]
+    assert fame_settings["n_heads"] == 2 and fame_settings["hidden_size"] == 32 and fame_settings["epochs"] == 1
+    assert text_settings["text_pretrained_path"] == str(tmp_path / "t.safetensors")
+    assert '--facet_fields="[\'class\', \'release_year\']"' in bench.command(pre, "ml-100k", pre_settings)
