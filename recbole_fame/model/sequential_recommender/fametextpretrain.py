@@ -72,7 +72,7 @@ from recbole_fame.text.disentanglement import (
     task_scores,
 )
 from recbole_fame.text.encoder import TextEncoder
-from recbole_fame.text.items import facet_labels, item_texts
+from recbole_fame.text.items import facet_labels, facets_with_labels, item_texts
 from recbole_fame.text.losses import shares_label, supcon_loss
 from recbole_fame.utils import model_settings, require
 
@@ -121,7 +121,9 @@ def check_settings(s):
     require(
         len(s["facet_fields"]) <= s["n_heads"],
         f"facet_fields has {len(s['facet_fields'])} facets ({', '.join(s['facet_fields'])}) but there are only "
-        f"n_heads={s['n_heads']} heads, one facet per head: drop facets or raise n_heads (with FAME's).",
+        f"n_heads={s['n_heads']} heads, one facet per head: drop {len(s['facet_fields']) - s['n_heads']} of them, e.g. "
+        f"--facet_fields=\"{s['facet_fields'][:s['n_heads']]}\" (without {', '.join(s['facet_fields'][s['n_heads']:])}), "
+        "or raise n_heads (with FAME's).",
     )
     require(len(set(s["facet_fields"])) == len(s["facet_fields"]), f"facet_fields repeats a field: {s['facet_fields']}")
     require(IDENTITY not in s["facet_fields"], f"a facet field may not be called '{IDENTITY}'")
@@ -189,6 +191,8 @@ class FAMETextPretrain(SequentialRecommender):
         super().__init__(config, dataset)
         s = model_settings(config, "FAMETextPretrain", SETTINGS)
         s["text_fields"], s["facet_fields"] = _as_list(s["text_fields"]), _as_list(s["facet_fields"])
+        if s["facet_fields"]:  # the facets follow what the data has: a facet no item has a label in is left out
+            s["facet_fields"] = facets_with_labels(dataset, s["facet_fields"])
         check_settings(s)
         logger = getLogger()
         self.n_heads = s["n_heads"]
