@@ -22,6 +22,15 @@ from recbole_fame.training_state import last_checkpoint_file
 from recbole_fame.utils import create_dataset, get_model, get_trainer
 
 
+def remove_last_checkpoint(config, last_file, saved=True):
+    """A run that finished needs no state to resume it: remove ``-last.pth`` (model, optimizer moments and random
+    states, about three times the best checkpoint) unless ``keep_last_checkpoint: True`` (e.g. to train a
+    finished run for more epochs with ``resume_from``)."""
+    if saved and not config["keep_last_checkpoint"] and config["local_rank"] in (0, None) and os.path.isfile(last_file):
+        os.remove(last_file)
+        getLogger().info(f"removed {last_file}: the run finished (keep_last_checkpoint: True keeps it)")
+
+
 def make_config(**kwargs):
     """The plugin's Config, with RecBole's own configuration errors turned into one clear message."""
     try:
@@ -123,11 +132,7 @@ def _train_and_test(config, saved):
     last_file = last_checkpoint_file(trainer.saved_model_file)
     epochs = len(trainer.train_loss_dict)
     test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
-    if saved and not config["keep_last_checkpoint"] and config["local_rank"] == 0 and os.path.isfile(last_file):
-        # the run finished: the state for resuming it is not needed any more (keep_last_checkpoint: True keeps
-        # it, e.g. to train a finished run for more epochs)
-        os.remove(last_file)
-        logger.info(f"removed {last_file}: the run finished (keep_last_checkpoint: True keeps it)")
+    remove_last_checkpoint(config, last_file, saved)
 
     logger.info("The running environment of this training is as follows:\n" + get_environment(config).draw())
     valid_name, test_name = result_names(config["model"])
@@ -168,6 +173,7 @@ def objective_function(config_dict=None, config_file_list=None, saved=True):
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     best_valid_score, best_valid_result = trainer.fit(train_data, valid_data, verbose=False, saved=saved)
     test_result = trainer.evaluate(test_data, load_best_model=saved)
+    remove_last_checkpoint(config, last_checkpoint_file(trainer.saved_model_file), saved)
     if "ray.tune" in sys.modules:
         from ray import tune
 

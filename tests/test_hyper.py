@@ -154,5 +154,6 @@ def test_max_evals_caps_an_exhaustive_search(tmp_path, capsys):
     heads = [t["params"]["n_heads"] for t in document["trials"]]
     assert len(heads) == 2 and len(set(heads)) == 2 and set(heads) <= {1, 2, 4}
     assert "2 of the grid's 3 points" in capsys.readouterr().err
+    assert len(list((tmp_path / "saved").glob("*.pth"))) == 2  # each trial's best checkpoint, no -last.pth
     with pytest.raises(ConfigurationError, match="only with --tool=Hyperopt"):
         run_tuning("FAME", "tiny", str(params), str(tmp_path / "x.result"), tool="Ray", max_evals=2, settings=settings)
