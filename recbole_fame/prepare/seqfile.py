@@ -138,9 +138,9 @@ def empty_fields(table):
             and not table[column].astype(str).str.strip().ne("").any()]
 
 
-def warn_empty_fields(table, name, items):
-    """Warn about item fields the item table gives no item, naming the dataset yaml's text and facet fields
-    that list them (the text pre-training leaves an empty facet out, with a warning, when it runs)."""
+def warn_empty_fields(table, name, items, report):
+    """Item fields the item table gives no item: a warning for those the dataset yaml lists as text or facet
+    fields (the text pre-training leaves an empty facet out, with a warning, when it runs), a note for the rest."""
     import sys
 
     empty = empty_fields(table)
@@ -159,12 +159,12 @@ def warn_empty_fields(table, name, items):
             if field in empty:
                 listed.setdefault(field, []).append(key)
     for field in empty:
-        where = ""
+        what = f"{items}: no item has a {field} (the table has no such column, or it is empty)"
         if field in listed:
-            where = (f"; {yaml_file} lists it in {' and '.join(listed[field])}: the text pre-training leaves an "
-                     f"empty facet out (with a warning), or drop {field} there")
-        print(f"warning: {items}: no item has a {field} (the table has no such column, or it is empty){where}",
-              file=sys.stderr)
+            print(f"warning: {what}; {yaml_file} lists it in {' and '.join(listed[field])}: the text pre-training "
+                  f"leaves an empty facet out (with a warning), or drop {field} there", file=sys.stderr)
+        else:
+            report.note(what)
     return empty
 
 
@@ -198,6 +198,6 @@ def convert_seqfile(sequences, items=None, name=None, out="dataset", kcore=0):
         types = ITEM_TYPES
         if missing:
             report.note(f"{missing:,} items have no row in {items}: their item fields are empty")
-        warn_empty_fields(table, name, items)
+        warn_empty_fields(table, name, items, report)
     label = sequences.name.split(".")[0]
     return finish(name, inter, table, INTER_TYPES, types, out, report, label=label)
