@@ -426,7 +426,7 @@ def test_seqfile_warns_about_a_field_no_item_has_and_the_facets_follow_the_data(
 def test_too_many_facets_for_the_heads_says_which_to_drop():
     from recbole_fame.errors import ConfigurationError
     from recbole_fame.model.sequential_recommender.fametextpretrain import check_settings
-    from recbole_fame.utils import load_yaml, property_file
+    from recbole_fame.defaults import load_yaml, property_file
 
     settings = load_yaml(property_file("model", "FAMETextPretrain"))
     settings.update(n_heads=2, hidden_size=64, text_fields=["title"], facet_fields=["cat_2", "brand", "cat_leaf"])

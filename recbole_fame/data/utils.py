@@ -1,15 +1,21 @@
-"""RecBole's ``data_preparation`` with the plugin's optional length-bucketed training loader and the optional
-hiding of already-seen items at full-sort evaluation (``eval_exclude_history``)."""
+"""RecBole's ``create_dataset`` and ``data_preparation`` with the plugin's dataset classes (the efficient
+training mode), the dataset checks, the optional length-bucketed training loader and the optional hiding of
+already-seen items at full-sort evaluation (``eval_exclude_history``)."""
 
 from contextlib import contextmanager
 from logging import getLogger
 
 from recbole.data import data_preparation as recbole_data_preparation
 
-from recbole_fame.data.dataloader import BUCKETING_REFUSED, LengthBucketedTrainDataLoader
+from recbole_fame.capabilities import length_bucketing_refused
+from recbole_fame.data.checks import check_dataset_files
+from recbole_fame.data.dataloader import LengthBucketedTrainDataLoader
+from recbole_fame.data.dataset import dataset_class_for
 from recbole_fame.data.eval_dataloader import hide_history
 from recbole_fame.data.history import excludes_history, full_sort_only, user_history_of
 from recbole_fame.errors import ConfigurationError
+from recbole_fame.defaults import train_mode
+from recbole_fame.registry import get_model
 
 BATCH_UNITS = ("targets", "sequences")
 
@@ -19,7 +25,7 @@ def uses_length_bucketing(config):
     off (RecBole's shuffled batches) in the prefix mode."""
     value = config["length_bucketing"]
     if value is None:
-        return (config["train_mode"] or "prefix") == "sequence" and config["model"] not in BUCKETING_REFUSED
+        return train_mode(config) == "sequence" and not length_bucketing_refused(get_model(config["model"]))
     return bool(value)
 
 
@@ -58,8 +64,9 @@ def data_preparation(config, dataset):
     sequence mode its batch is :func:`sequences_per_batch` sequences, and with ``eval_exclude_history: True``
     full-sort validation and test hide every item of the user's earlier history."""
     model = config["model"]
-    if config["length_bucketing"] and model in BUCKETING_REFUSED:
-        raise ConfigurationError(f"length_bucketing: True cannot train {model}: {BUCKETING_REFUSED[model]}. "
+    refused = length_bucketing_refused(get_model(model)) if config["length_bucketing"] else None
+    if refused:
+        raise ConfigurationError(f"length_bucketing: True cannot train {model}: {refused}. "
                                  "Set length_bucketing: False for it (RecBole's shuffled batches).")
     train_data, valid_data, test_data = recbole_data_preparation(config, dataset)  # builds the samples
     train_dataset, sampler = train_data._dataset, train_data._sampler
@@ -82,3 +89,14 @@ def data_preparation(config, dataset):
     if excludes_history(config):
         valid_data, test_data = hide_history(config, valid_data, test_data, user_history_of(dataset))
     return train_data, valid_data, test_data
+
+
+def create_dataset(config):
+    """RecBole's ``create_dataset``, with the plugin's dataset classes and the missing-files check first."""
+    check_dataset_files(config)
+    dataset_class = dataset_class_for(config)
+    if dataset_class is None:
+        from recbole.data import create_dataset as recbole_create_dataset
+
+        return recbole_create_dataset(config)
+    return dataset_class(config)

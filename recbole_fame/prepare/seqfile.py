@@ -148,7 +148,7 @@ def warn_empty_fields(table, name, items, report):
         return []
     listed = {}
     try:
-        from recbole_fame.utils import load_yaml, property_file
+        from recbole_fame.defaults import load_yaml, property_file
 
         yaml_file = property_file("dataset", name)
         settings = load_yaml(yaml_file) if yaml_file else {}
