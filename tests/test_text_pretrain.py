@@ -66,7 +66,10 @@ def build(model, settings):
     config = Config(model=model, dataset=settings.get("dataset", "tiny"), config_dict=settings)
     train_data, _, test_data = data_preparation(config, create_dataset(config))
     torch.manual_seed(0)
-    return config, model_class(model)(config, train_data._dataset), train_data, test_data
+    built = model_class(model)(config, train_data._dataset)
+    if model == "FAME":
+        built.warm_start()  # what its first training step or score would do
+    return config, built, train_data, test_data
 
 
 def model_class(name):
@@ -320,3 +323,45 @@ def test_report_figures_on_a_sample_of_queries_match_the_full_computation():
     per_row = (labels[nearest_neighbours(embedding, 4)] == labels[:, None, :]).squeeze(-1).float().mean(1)
     assert label_precision(embedding, labels, 4, queries) == pytest.approx(per_row[queries].mean().item())
     assert label_precision(embedding, labels, 4) == pytest.approx(per_row.mean().item())
+
+
+def test_text_started_fame_reloads_after_its_text_checkpoint_is_gone(settings, pretrained, tmp_path):
+    """A checkpoint is self-contained: loading FAME's own checkpoint never reads the text checkpoint it started from."""
+    from recbole_fame.quick_start import load_data_and_model
+
+    source = tmp_path / "text.safetensors"
+    shutil.copy(pretrained["saved_model_file"], source)
+    shutil.copy(pretrained["saved_model_file"][: -len(".safetensors")] + ".json", tmp_path / "text.json")
+    fame = run_recbole_fame(model="FAME", dataset="tiny", saved=True, config_dict=settings(
+        load_col=LOAD_COL, n_heads=4, epochs=1, text_pretrained_path=str(source)))
+    source.unlink()
+    (tmp_path / "text.json").unlink()
+    checkpoint = torch.load(fame["saved_model_file"], weights_only=False)
+    _, model, _, _, _, _ = load_data_and_model(fame["saved_model_file"], checkpoint_dir=str(tmp_path))
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, checkpoint["state_dict"][name], rtol=0, atol=0, msg=name)
+
+
+def test_both_warm_starts_are_an_explicit_choice(settings, pretrained):
+    """pretrained_path and text_pretrained_path both set the item embeddings: refused unless combine_warm_starts
+    says which part comes from which checkpoint (items and W_f from the text, the rest from SASRec)."""
+    sasrec = run_recbole_fame(model="SASRec", dataset="tiny", saved=True,
+                              config_dict=settings(load_col=LOAD_COL, n_heads=4, epochs=1))
+    both = dict(load_col=LOAD_COL, n_heads=4, pretrained_path=sasrec["saved_model_file"],
+                text_pretrained_path=pretrained["saved_model_file"])
+    with pytest.raises(ConfigurationError, match="combine_warm_starts: True"):
+        build("FAME", settings(**both))
+    _, fame, _, _ = build("FAME", settings(**both, combine_warm_starts=True))
+    tensors, _ = load_text_checkpoint(pretrained["saved_model_file"])
+    sasrec_state = torch.load(sasrec["saved_model_file"], weights_only=False)["state_dict"]
+    assert torch.equal(fame.item_embedding.weight.detach(), tensors["item_embedding"])
+    assert torch.equal(fame.facet_prediction.facet_projection.detach(), block_selector(4, 16))
+    assert torch.equal(fame.position_embedding.weight.detach(), sasrec_state["position_embedding.weight"])
+    assert torch.equal(fame.moe_attention.key.weight.detach(),
+                       sasrec_state["trm_encoder.layer.1.multi_head_attention.key.weight"])
+
+
+def test_facet_init_normal_is_refused_under_a_text_start(settings, pretrained):
+    with pytest.raises(ConfigurationError, match="facet_init 'normal' would be overwritten"):
+        build("FAME", settings(load_col=LOAD_COL, n_heads=4, facet_init="normal",
+                               text_pretrained_path=pretrained["saved_model_file"]))

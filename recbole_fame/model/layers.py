@@ -24,6 +24,13 @@ def trim_padding(item_seq, item_seq_len):
     return item_seq[:, : int(item_seq_len.max())]
 
 
+def block_selector(n_heads, hidden_size):
+    """[H, d, d'] with W^(h)[h d' + i, i] = 1, else 0: x W^(h) is head h's slice of x."""
+    head_size = hidden_size // n_heads
+    eye = torch.eye(hidden_size).view(hidden_size, n_heads, head_size)  # [d, H, d']
+    return eye.permute(1, 0, 2).contiguous()
+
+
 class MoEAttention(nn.Module):
     r"""Mixture-of-experts self-attention of one layer (Eq. 12-17).
 
@@ -139,10 +146,9 @@ class FacetPrediction(nn.Module):
 
     def select_head_slices(self):
         """Set W_f^(h) to the block selector, so that x_v^(h) starts as head h's slice of x_v."""
-        heads, hidden, head_size = self.facet_projection.shape
+        heads, hidden, _ = self.facet_projection.shape
         with torch.no_grad():
-            blocks = self.facet_projection.zero_().view(heads, heads, head_size, head_size)
-            blocks[torch.arange(heads), torch.arange(heads)] = torch.eye(head_size)
+            self.facet_projection.copy_(block_selector(heads, hidden).to(self.facet_projection))
 
     def gate_weights(self, head_states):
         # head_states [..., H, d'] -> g~ [..., H]  (Eq. 10)

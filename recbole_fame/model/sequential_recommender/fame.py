@@ -33,7 +33,7 @@ SETTINGS = (
     "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",
     "hidden_act", "layer_norm_eps", "initializer_range", "loss_type", "num_experts", "head_mixing",
     "pretrained_path", "text_pretrained_path", "train_mode", "facet_init",
-    "attention_residual", "scale_by_heads", "sequence_loss_weighting",
+    "attention_residual", "scale_by_heads", "sequence_loss_weighting", "combine_warm_starts",
 )
 
 
@@ -64,6 +64,19 @@ def check_settings(s):
             "scale_by_heads scales the fused logits of head_mixing 'logits'; with 'probs' set it to False.")
     check_weighting(s["sequence_loss_weighting"])
     require(s["facet_init"] in ("normal", "slice"), f"facet_init must be 'normal' or 'slice', got {s['facet_init']!r}")
+    require(not (s["text_pretrained_path"] and s["facet_init"] == "normal"),
+            "text_pretrained_path starts the facet projections W_f as the block selector (facet_init 'slice'), so "
+            "facet_init 'normal' would be overwritten: set facet_init: slice, or drop text_pretrained_path.")
+    require(isinstance(s["combine_warm_starts"], bool),
+            f"combine_warm_starts must be True or False, got {s['combine_warm_starts']!r}")
+    require(
+        not (s["pretrained_path"] and s["text_pretrained_path"]) or s["combine_warm_starts"],
+        "pretrained_path (SASRec) and text_pretrained_path (text pre-training) both give FAME its item embeddings. "
+        "Set one of them, or combine_warm_starts: True to take the item embeddings and facet projections from "
+        "the text checkpoint and everything else SASRec's warm start keeps (position embeddings, input LayerNorm, "
+        "lower layers, last layer's K and V) from the SASRec checkpoint; its lower layers then see item "
+        "embeddings they were not trained on.",
+    )
 
 
 class FAME(SequentialRecommender):
@@ -123,14 +136,56 @@ class FAME(SequentialRecommender):
         self.apply(self._init_weights)
         if s["facet_init"] == "slice":
             self.facet_prediction.select_head_slices()
-        if s["pretrained_path"]:
-            from recbole_fame.model.warm_start import load_sasrec_into_fame
+        # The warm start is part of training, not of building the model: it reads its files when the model is
+        # first used (warm_start), and never once weights were loaded into it (a checkpoint of this model holds
+        # the warm start's result, so rebuilding it needs none of the files it started from).
+        self._pending_warm_start = (
+            {"sasrec": s["pretrained_path"], "text": s["text_pretrained_path"], "config": config, "dataset": dataset}
+            if s["pretrained_path"] or s["text_pretrained_path"] else None
+        )
+        self.register_load_state_dict_post_hook(FAME._weights_loaded)
 
-            load_sasrec_into_fame(self, s["pretrained_path"], config)
-        if s["text_pretrained_path"]:
-            from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
+    @property
+    def warm_start_pending(self):
+        """True while the model still has to read ``pretrained_path`` / ``text_pretrained_path``."""
+        return self._pending_warm_start is not None
 
-            load_text_checkpoint_into_fame(self, s["text_pretrained_path"], config, dataset)
+    def warm_start(self):
+        """Apply the warm start from ``pretrained_path`` (SASRec) and ``text_pretrained_path`` (text pre-training)
+        now, if it is still pending; returns the model.
+
+        It runs by itself the first time the model trains (``model.train()``, which RecBole's trainer calls at
+        each epoch's start) or computes anything (``forward``, ``calculate_loss``, ``predict``,
+        ``full_sort_predict``, ``explain``), and is cancelled by ``load_state_dict``: weights loaded into the
+        model (its own checkpoint: ``load_data_and_model``, ``explain``, a resume, RecBole's
+        ``load_best_model``) already hold the warm start's result, so a checkpoint reloads after the files it
+        started from are gone.
+        """
+        pending, self._pending_warm_start = self._pending_warm_start, None
+        if pending is None:
+            return self
+        try:
+            if pending["sasrec"]:
+                from recbole_fame.model.warm_start import load_sasrec_into_fame
+
+                load_sasrec_into_fame(self, pending["sasrec"], pending["config"])
+            if pending["text"]:
+                from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
+
+                load_text_checkpoint_into_fame(self, pending["text"], pending["config"], pending["dataset"])
+        except BaseException:
+            self._pending_warm_start = pending  # a failed warm start is not done: the next use tries again
+            raise
+        return self
+
+    @staticmethod
+    def _weights_loaded(module, incompatible_keys):
+        module._pending_warm_start = None
+
+    def train(self, mode=True):
+        if mode:
+            self.warm_start()
+        return super().train(mode)
 
     def _init_weights(self, module):
         """Normal(0, initializer_range) weights and zero biases as in SASRec; FAME's raw parameters too."""
@@ -155,6 +210,8 @@ class FAME(SequentialRecommender):
         On CPU, padding beyond the longest sequence of the batch is trimmed (L' <= L; ``trim_padding``); it
         cannot change the result.
         """
+        if self._pending_warm_start is not None:
+            self.warm_start()
         item_seq = trim_padding(item_seq, item_seq_len)
         positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
         hidden = self.dropout(self.LayerNorm(self.item_embedding(item_seq) + self.position_embedding(positions)))
