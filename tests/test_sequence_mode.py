@@ -227,3 +227,20 @@ def test_target_weighting_weighs_every_target_as_the_prefix_mode_does(settings, 
         torch.testing.assert_close(weighted, prefix_mean * len(rows) / model.sequence_loss.targets_per_batch,
                                    atol=1e-10, rtol=0)
         torch.testing.assert_close(batch_mean, prefix_mean, atol=1e-10, rtol=0)
+
+
+def test_length_bucketing_keeps_its_buckets_after_a_short_batch(settings):
+    """The epoch's one batch shorter than train_batch_size comes last, so every other batch is one sorted piece:
+    with one chunk (bucket_batches covering the epoch) no two batches' length ranges overlap, in every epoch."""
+    config, loader, _ = split(settings, train_mode="sequence", train_batch_size=7, bucket_batches=100,
+                              length_bucketing=True)
+    field = loader._dataset.item_list_length_field
+    assert len(loader._dataset) % 7 != 0  # there is a short batch
+    for _ in range(4):
+        ranges = sorted((int(b[field].min()), int(b[field].max())) for b in loader)
+        assert all(high <= next_low for (_, high), (next_low, _) in zip(ranges, ranges[1:])), ranges
+
+
+def test_length_bucketing_refuses_shuffle_false(settings):
+    with pytest.raises(ConfigurationError, match="shuffle: False would be ignored"):
+        split(settings, train_mode="sequence", length_bucketing=True, shuffle=False)
