@@ -223,10 +223,14 @@ class FAMETextPretrain(SequentialRecommender):
             logger.info(f"Facet {field}: {labelled} of {self.n_items - 1} items labelled, {len(names)} labels")
         logger.info("Heads' tasks: " + ", ".join(f"head {h + 1} = {t}" for h, t in enumerate(self.head_tasks)))
 
-        # W^(h) [H, D, d'] and b^(h) [H, d'].
+        # W^(h) [D, d'] and b^(h) [d'], one Parameter each per head: a step on head h's objective builds a graph
+        # through head h's only, so the other heads' gradients stay None and Adam (which skips those) leaves
+        # them exactly as they are; one [H, D, d'] Parameter would get zero gradients there, and Adam's momentum
+        # would still move them.
         std = s["projection_init_std"] or self.text_dim ** -0.5
-        self.facet_projection = nn.Parameter(torch.randn(self.n_heads, self.text_dim, self.head_size) * std)
-        self.facet_bias = nn.Parameter(torch.zeros(self.n_heads, self.head_size))
+        projection = torch.randn(self.n_heads, self.text_dim, self.head_size) * std  # the same draws as before
+        self.facet_projections = nn.ParameterList([nn.Parameter(w.clone()) for w in projection])
+        self.facet_biases = nn.ParameterList([nn.Parameter(torch.zeros(self.head_size)) for _ in range(self.n_heads)])
         self.text_dropout = nn.Dropout(s["text_dropout"])
         self.task = 0
         self._text_neighbours = None
@@ -237,14 +241,37 @@ class FAMETextPretrain(SequentialRecommender):
         """``{facet field: [V, m] label ids, -1 padded}``."""
         return {field: getattr(self, f"facet_labels_{i}") for i, field in enumerate(self.facet_fields)}
 
+    @property
+    def facet_projection(self):
+        """W^(h) of every head, [H, D, d']."""
+        return torch.stack(list(self.facet_projections))
+
+    @property
+    def facet_bias(self):
+        """b^(h) of every head, [H, d']."""
+        return torch.stack(list(self.facet_biases))
+
+    def head_parameters(self, head):
+        """The parameters head ``head``'s objective trains: W^(h) and b^(h)."""
+        return [self.facet_projections[head], self.facet_biases[head]]
+
     def project(self, text):
         """t W^(h) + b^(h) for every head in one einsum: [B, D] -> [B, H, d']."""
         return torch.einsum("bD,hDk->bhk", text, self.facet_projection) + self.facet_bias
+
+    def project_head(self, text, head):
+        """t W^(h) + b^(h) of one head: [B, D] -> [B, d'] (the other heads are not in the graph)."""
+        return text @ self.facet_projections[head] + self.facet_biases[head]
 
     def forward(self, items):
         """The items' head slices z^(h), [B, H, d'] (unit norm; zero for the padding item)."""
         z = F.normalize(self.project(self.text_embedding[items]), dim=-1)
         return z * (items != 0).unsqueeze(-1).unsqueeze(-1)
+
+    def head_forward(self, items, head):
+        """Head ``head``'s slice z^(h) of the items, [B, d'] (unit norm; zero for the padding item)."""
+        z = F.normalize(self.project_head(self.text_embedding[items], head), dim=-1)
+        return z * (items != 0).unsqueeze(-1)
 
     def select_task(self, task):
         """Set the head whose objective the next :meth:`calculate_loss` computes (the trainer alternates it)."""
@@ -256,14 +283,14 @@ class FAMETextPretrain(SequentialRecommender):
         if task == IDENTITY:
             text = self.text_embedding[items]
             views = torch.cat([self.text_dropout(text), self.text_dropout(text)])  # two views per item
-            z = F.normalize(self.project(views)[:, head], dim=-1)
+            z = F.normalize(self.project_head(views, head), dim=-1)
             index = torch.arange(items.size(0), device=items.device).repeat(2)
             positive = index.unsqueeze(1) == index.unsqueeze(0)
         else:
             labels = self.facet_labels()[task][items]
             keep = (labels >= 0).any(1)  # items without a label in this facet sit this step out
             labels = labels[keep]
-            z = self.forward(items[keep])[:, head]
+            z = self.head_forward(items[keep], head)
             positive = shares_label(labels, labels)
         return supcon_loss(z, positive, self.temperature)
 
@@ -352,11 +379,12 @@ class FAMETextPretrain(SequentialRecommender):
         tensors, metadata = load_text_checkpoint(path)
         if metadata.get("item_tokens") != self.item_tokens or metadata.get("dataset") != self.dataset_name:
             raise CheckpointError(f"{path} was saved for another dataset or item set than this run's '{self.dataset_name}'")
-        for name in ("facet_projection", "facet_bias"):
-            own = getattr(self, name)
-            if tuple(tensors[name].shape) != tuple(own.shape):
-                raise CheckpointError(f"{path}: {name} has shape {tuple(tensors[name].shape)}, this model's is {tuple(own.shape)}")
+        for name, heads in (("facet_projection", self.facet_projections), ("facet_bias", self.facet_biases)):
+            shape = (self.n_heads,) + tuple(heads[0].shape)
+            if tuple(tensors[name].shape) != shape:
+                raise CheckpointError(f"{path}: {name} has shape {tuple(tensors[name].shape)}, this model's is {shape}")
             with torch.no_grad():
-                own.copy_(tensors[name].to(own.device))
+                for own, saved in zip(heads, tensors[name]):
+                    own.copy_(saved.to(own.device))
         self._item_embedding_cache = None
         return metadata
