@@ -68,3 +68,19 @@ def test_warm_start_happens_when_the_model_first_trains_or_scores(settings):
     for model in (trained, scored):
         assert not model.warm_start_pending
         torch.testing.assert_close(model.item_embedding.weight.detach(), weights, rtol=0, atol=0)
+
+
+# --- cost: predict scores only the asked items --------------------------------------------------------------
+@pytest.mark.parametrize("head_mixing", ["logits", "probs"])
+def test_fame_predict_is_the_full_sort_score_of_the_asked_item(settings, head_mixing, monkeypatch):
+    from recbole_fame.model.layers import FacetPrediction
+
+    config = Config(model="FAME", dataset="tiny", config_dict=settings(head_mixing=head_mixing))
+    train_data, _, _ = data_preparation(config, create_dataset(config))
+    torch.manual_seed(0)
+    model = FAME(config, train_data._dataset).double().eval()
+    batch = next(iter(train_data))
+    expected = model.full_sort_predict(batch).gather(1, batch[model.ITEM_ID].unsqueeze(1)).squeeze(1)
+    if head_mixing == "logits":  # a sampled evaluation must not score every item
+        monkeypatch.setattr(FacetPrediction, "scores", lambda *args: pytest.fail("scored every item"))
+    torch.testing.assert_close(model.predict(batch), expected, atol=1e-12, rtol=0)

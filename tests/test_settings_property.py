@@ -27,7 +27,9 @@ FAME_SPACE = {  # key: (valid values, bad values)
     "attention_residual": ([True, False], ["yes", 1, None]),
     "scale_by_heads": ([False], ["yes", 1, None]),
     "facet_init": (["slice", "normal"], BAD_CHOICE),
+    "combine_warm_starts": ([True, False], ["yes", 1, None]),
 }
+FAME_FIXED = {"pretrained_path": None, "text_pretrained_path": None}
 
 TEXT_SPACE = {
     "n_heads": ([1, 2, 4], BAD_INT),
@@ -52,7 +54,7 @@ def draw(space, rng, fixed=None):
     return settings
 
 
-CASES = [("FAME", fame.check_settings, FAME_SPACE, None),
+CASES = [("FAME", fame.check_settings, FAME_SPACE, FAME_FIXED),
          ("FAMETextPretrain", fametextpretrain.check_settings, TEXT_SPACE, TEXT_FIXED)]
 
 

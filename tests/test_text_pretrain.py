@@ -393,3 +393,12 @@ def test_facet_init_normal_is_refused_under_a_text_start(settings, pretrained):
     with pytest.raises(ConfigurationError, match="facet_init 'normal' would be overwritten"):
         build("FAME", settings(load_col=LOAD_COL, n_heads=4, facet_init="normal",
                                text_pretrained_path=pretrained["saved_model_file"]))
+
+
+def test_text_predict_is_the_full_sort_score_of_the_asked_item(settings, tiny_encoder, monkeypatch):
+    _, model, train_data, _ = build("FAMETextPretrain", text_settings(settings, tiny_encoder, n_heads=4))
+    model.eval()
+    batch = next(iter(train_data))
+    expected = model.full_sort_predict(batch).gather(1, batch[model.ITEM_ID].unsqueeze(1)).squeeze(1)
+    monkeypatch.setattr(FAMETextPretrain, "item_embeddings", lambda self: pytest.fail("embedded every item"))
+    torch.testing.assert_close(model.predict(batch), expected, atol=1e-6, rtol=0)

@@ -25,9 +25,9 @@ from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.model.layers import TransformerEncoder
 from recbole.utils import InputType
 
-from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, trim_padding
-from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting
-from recbole_fame.utils import model_settings, require
+from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, embed_sequence, trim_padding
+from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting, next_item_targets
+from recbole_fame.utils import is_int, model_settings, require
 
 SETTINGS = (
     "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",
@@ -39,9 +39,6 @@ SETTINGS = (
 
 def check_settings(s):
     """Raise one clear :class:`ConfigurationError` for the first FAME setting out of range."""
-    def is_int(value):
-        return isinstance(value, int) and not isinstance(value, bool)
-
     for key in ("n_layers", "n_heads", "hidden_size", "inner_size", "num_experts"):
         require(is_int(s[key]) and s[key] >= 1, f"{key} must be an integer >= 1, got {s[key]!r}")
     require(
@@ -213,8 +210,7 @@ class FAME(SequentialRecommender):
         if self._pending_warm_start is not None:
             self.warm_start()
         item_seq = trim_padding(item_seq, item_seq_len)
-        positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
-        hidden = self.dropout(self.LayerNorm(self.item_embedding(item_seq) + self.position_embedding(positions)))
+        hidden = embed_sequence(self, item_seq)
         attention_mask = self.get_attention_mask(item_seq)  # [B, 1, L', L']
         hidden = self.trm_encoder(hidden, attention_mask, output_all_encoded_layers=False)[-1]
 
@@ -249,16 +245,15 @@ class FAME(SequentialRecommender):
             return self.loss_fct(self.facet_prediction.scores(head_states, gate, items), pos_items)
         # Every position t predicts item t+1; the last one predicts the sample's own target.
         head_states, gate, _ = self.encode(item_seq, item_seq_len, all_positions=True)  # [B, L', H, d']
-        length = head_states.size(1)
-        targets = torch.cat([item_seq[:, 1:length], item_seq.new_zeros(item_seq.size(0), 1)], dim=1)
-        targets[torch.arange(targets.size(0), device=targets.device), item_seq_len - 1] = pos_items
-        valid = torch.arange(length, device=targets.device).unsqueeze(0) < item_seq_len.unsqueeze(1)
+        targets, valid = next_item_targets(item_seq, item_seq_len, pos_items, head_states.size(1))
         logits = self.facet_prediction.scores(head_states[valid], gate[valid], items)  # [P, V]
         return self.sequence_loss(logits, targets[valid])
 
     def predict(self, interaction):
-        scores = self.full_sort_predict(interaction)
-        return scores.gather(1, interaction[self.ITEM_ID].unsqueeze(1)).squeeze(1)
+        """The fused score of each row's ``ITEM_ID`` (sampled evaluation), [B]: only those items are scored."""
+        head_states, gate = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
+        return self.facet_prediction.item_scores(head_states, gate, self.item_embedding.weight,
+                                                 interaction[self.ITEM_ID])
 
     def full_sort_predict(self, interaction):
         head_states, gate = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])

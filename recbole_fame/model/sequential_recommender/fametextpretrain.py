@@ -74,7 +74,7 @@ from recbole_fame.text.disentanglement import (
 from recbole_fame.text.encoder import TextEncoder
 from recbole_fame.text.items import facet_labels, item_texts
 from recbole_fame.text.losses import shares_label, supcon_loss
-from recbole_fame.utils import model_settings, require
+from recbole_fame.utils import is_int, model_settings, require
 
 IDENTITY = "identity"
 VALIDATION_QUERIES = 2048  # query items per validation score (the final report uses every item)
@@ -96,9 +96,6 @@ def _as_list(value):
 
 def check_settings(s):
     """Raise one clear :class:`ConfigurationError` for the first setting out of range."""
-    def is_int(value):
-        return isinstance(value, int) and not isinstance(value, bool)
-
     for key in ("n_heads", "hidden_size", "text_max_length", "text_batch_size", "report_k", "score_last_items"):
         require(is_int(s[key]) and s[key] >= 1, f"{key} must be an integer >= 1, got {s[key]!r}")
     require(is_int(s["pretrain_batch_size"]) and s["pretrain_batch_size"] >= 2,
@@ -309,20 +306,29 @@ class FAMETextPretrain(SequentialRecommender):
         self._item_embedding_cache = None
         return super().train(mode)
 
+    def _unit_item_embeddings(self, items):
+        """x_v / |x_v| of the given items, [..., d] (zero for the padding item)."""
+        return F.normalize(self.forward(items.reshape(-1)).reshape(*items.shape, self.hidden_size), dim=-1)
+
+    def _query(self, interaction, embed):
+        """The normalised mean of the unit embeddings of each sequence's last ``score_last_items`` items, [B, d]."""
+        item_seq, item_seq_len = interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN]
+        positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
+        last = (positions < item_seq_len.unsqueeze(1)) & (positions >= (item_seq_len - self.score_last_items).unsqueeze(1))
+        return F.normalize((embed(item_seq) * last.unsqueeze(-1)).sum(1), dim=-1)
+
+    @torch.no_grad()
     def predict(self, interaction):
-        scores = self.full_sort_predict(interaction)
-        return scores.gather(1, interaction[self.ITEM_ID].unsqueeze(1)).squeeze(1)
+        """Cosine similarity of each row's ``ITEM_ID`` to its sequence's query, [B]: only those items are embedded."""
+        query = self._query(interaction, self._unit_item_embeddings)
+        return (query * self._unit_item_embeddings(interaction[self.ITEM_ID])).sum(-1)
 
     def full_sort_predict(self, interaction):
         """Cosine similarity of every item to the mean embedding of the sequence's last items, [B, V]."""
         if self._item_embedding_cache is None or self.training:
             self._item_embedding_cache = F.normalize(self.item_embeddings(), dim=-1)
         items = self._item_embedding_cache
-        item_seq, item_seq_len = interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN]
-        positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
-        last = (positions < item_seq_len.unsqueeze(1)) & (positions >= (item_seq_len - self.score_last_items).unsqueeze(1))
-        query = (items[item_seq] * last.unsqueeze(-1)).sum(1)
-        return F.normalize(query, dim=-1) @ items.transpose(0, 1)
+        return self._query(interaction, lambda ids: items[ids]) @ items.transpose(0, 1)
 
     # --- validation and report -----------------------------------------------------------------------------
     @torch.no_grad()

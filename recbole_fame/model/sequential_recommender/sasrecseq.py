@@ -12,11 +12,10 @@ cross-entropy (see :mod:`recbole_fame.data.dataset`). It is the baseline to comp
 train in that efficient mode. With ``train_mode: prefix`` it is RecBole's SASRec.
 """
 
-import torch
 from recbole.model.sequential_recommender import SASRec
 
-from recbole_fame.model.layers import trim_padding
-from recbole_fame.model.sequence_loss import SequenceLoss
+from recbole_fame.model.layers import embed_sequence, trim_padding
+from recbole_fame.model.sequence_loss import SequenceLoss, next_item_targets
 from recbole_fame.utils import require
 
 
@@ -37,8 +36,7 @@ class SASRecSeq(SASRec):
     def encode_all_positions(self, item_seq, item_seq_len):
         """SASRec's output at every position, [B, L', d] (on CPU, padding beyond the longest sequence trimmed)."""
         item_seq = trim_padding(item_seq, item_seq_len)
-        positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
-        hidden = self.dropout(self.LayerNorm(self.item_embedding(item_seq) + self.position_embedding(positions)))
+        hidden = embed_sequence(self, item_seq)
         return self.trm_encoder(hidden, self.get_attention_mask(item_seq), output_all_encoded_layers=False)[-1]
 
     def forward(self, item_seq, item_seq_len):
@@ -51,9 +49,6 @@ class SASRecSeq(SASRec):
         item_seq = interaction[self.ITEM_SEQ]
         item_seq_len = interaction[self.ITEM_SEQ_LEN]
         output = self.encode_all_positions(item_seq, item_seq_len)  # [B, L', d]
-        length = output.size(1)
-        targets = torch.cat([item_seq[:, 1:length], item_seq.new_zeros(item_seq.size(0), 1)], dim=1)
-        targets[torch.arange(targets.size(0), device=targets.device), item_seq_len - 1] = interaction[self.POS_ITEM_ID]
-        valid = torch.arange(length, device=targets.device).unsqueeze(0) < item_seq_len.unsqueeze(1)
+        targets, valid = next_item_targets(item_seq, item_seq_len, interaction[self.POS_ITEM_ID], output.size(1))
         logits = output[valid] @ self.item_embedding.weight.transpose(0, 1)  # [P, V]
         return self.sequence_loss(logits, targets[valid])
