@@ -44,6 +44,7 @@ TEXT_SPACE = {
     "temperature": ([0.05, 1, 2.5], [0, -0.1, "0.1", None]),
     "text_dropout": ([0, 0.1, 0.9], BAD_PROBABILITY),
     "projection_init_std": ([None, 0.01, 1], [0, -1, "0.1"]),
+    "validation_items": ([0, 0.1, 0.5], [-0.1, 1, "0.1", None, True]),
 }
 TEXT_FIXED = {"text_fields": ["title"], "facet_fields": [], "text_encoder": "x", "text_cache_dir": None}
 

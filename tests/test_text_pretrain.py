@@ -402,3 +402,33 @@ def test_text_predict_is_the_full_sort_score_of_the_asked_item(settings, tiny_en
     expected = model.full_sort_predict(batch).gather(1, batch[model.ITEM_ID].unsqueeze(1)).squeeze(1)
     monkeypatch.setattr(FAMETextPretrain, "item_embeddings", lambda self: pytest.fail("embedded every item"))
     torch.testing.assert_close(model.predict(batch), expected, atol=1e-6, rtol=0)
+
+
+def test_validation_scores_held_out_items_the_loss_never_sees(settings, tiny_encoder, monkeypatch):
+    """Early stopping ranks the neighbours of validation items, whose labels never enter the contrastive loss."""
+    from recbole.data.interaction import Interaction
+
+    from recbole_fame.text import disentanglement
+
+    _, model, _, _ = build("FAMETextPretrain", text_settings(settings, tiny_encoder, n_heads=4, validation_items=0.2))
+    held_out = torch.nonzero(model.validation_mask).flatten()
+    assert len(held_out) == 10 and 0 not in held_out.tolist()
+    everything = torch.arange(1, model.n_items)
+    trained = everything[~model.validation_mask[everything]]
+    for head in range(4):
+        model.select_task(head)
+        torch.manual_seed(0)  # the identity heads' dropout views
+        with_held_out = model.calculate_loss(Interaction({"item_id": everything}))
+        torch.manual_seed(0)
+        torch.testing.assert_close(with_held_out, model.calculate_loss(Interaction({"item_id": trained})))
+
+    seen = []
+    label_precision, overlap = disentanglement.label_precision, disentanglement.neighbour_overlap
+    monkeypatch.setattr(disentanglement, "label_precision", lambda e, l, k, q=None: seen.append(("facet", q)) or label_precision(e, l, k, q))
+    monkeypatch.setattr(disentanglement, "neighbour_overlap", lambda e, r, k, q=None: seen.append(("identity", q)) or overlap(e, r, k, q))
+    scores = model.task_scores()
+    assert len(scores) == 4 and all(0 <= value <= 1 for value in scores.values())
+    labelled = {field: torch.nonzero(disentanglement.labelled(labels)).flatten() for field, labels in model.facet_labels().items()}
+    for (kind, queries), task in zip(seen, model.head_tasks):
+        items = labelled[task][queries] if kind == "facet" else queries + 1  # query rows -> item ids
+        assert set(items.tolist()) <= set(held_out.tolist()) and len(items) > 0, (task, items)

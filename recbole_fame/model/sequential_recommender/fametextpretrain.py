@@ -43,7 +43,9 @@ plugin's choice, documented here and in benchmarks/text_pretrain/README.md:
 * Validation (early stopping, best epoch) and the report (:mod:`recbole_fame.text.disentanglement`): label
   precision@k of each facet in each head; the validation score is the mean over heads of each head's score
   on its own task (label precision@k on its facet, or for identity heads the overlap of its k nearest items
-  with the raw text's), computed on the training items' labels (there is no held-out item set).
+  with the raw text's), with the neighbours of the held-out validation items as queries: ``validation_items``
+  (default 0.1) of the items, drawn with the seed, never enter the contrastive loss (their embeddings still
+  come from their text, for FAME too). ``validation_items: 0`` scores every item on the training labels.
 
 * RecBole's final evaluation: :meth:`full_sort_predict` ranks items by cosine similarity of x_v to the mean x
   of the sequence's last ``score_last_items`` items, a content-based recommender that shows what the text
@@ -68,8 +70,8 @@ from recbole_fame.text.checkpoint import load_text_checkpoint, save_text_checkpo
 from recbole_fame.text.disentanglement import (
     disentanglement_report,
     nearest_neighbours,
-    sample_queries,
     task_scores,
+    text_neighbour_queries,
 )
 from recbole_fame.text.encoder import TextEncoder
 from recbole_fame.text.items import facet_labels, item_texts
@@ -82,7 +84,7 @@ VALIDATION_QUERIES = 2048  # query items per validation score (the final report 
 SETTINGS = (
     "n_heads", "hidden_size", "text_fields", "facet_fields", "extra_heads", "text_encoder", "text_max_length",
     "text_batch_size", "text_cache_dir", "temperature", "facet_alternation", "pretrain_batch_size",
-    "text_dropout", "projection_init_std", "report_k", "score_last_items",
+    "text_dropout", "projection_init_std", "report_k", "score_last_items", "validation_items",
 )
 
 
@@ -129,6 +131,9 @@ def check_settings(s):
             f"temperature must be a number > 0, got {s['temperature']!r}")
     require(isinstance(s["text_dropout"], (int, float)) and 0 <= s["text_dropout"] < 1,
             f"text_dropout must be a number in [0, 1), got {s['text_dropout']!r}")
+    require(isinstance(s["validation_items"], (int, float)) and not isinstance(s["validation_items"], bool)
+            and 0 <= s["validation_items"] < 1,
+            f"validation_items must be a fraction in [0, 1), got {s['validation_items']!r}")
     require(s["projection_init_std"] is None or (isinstance(s["projection_init_std"], (int, float)) and s["projection_init_std"] > 0),
             f"projection_init_std must be a number > 0 or ~, got {s['projection_init_std']!r}")
 
@@ -229,6 +234,15 @@ class FAMETextPretrain(SequentialRecommender):
         self.facet_projections = nn.ParameterList([nn.Parameter(w.clone()) for w in projection])
         self.facet_biases = nn.ParameterList([nn.Parameter(torch.zeros(self.head_size)) for _ in range(self.n_heads)])
         self.text_dropout = nn.Dropout(s["text_dropout"])
+        # Validation items: a fixed random share of the real items whose labels the loss never sees; early
+        # stopping scores their neighbours (validation_items: 0 scores every item, training labels included).
+        held_out = torch.zeros(self.n_items, dtype=torch.bool)
+        count = int(round(float(s["validation_items"]) * (self.n_items - 1)))
+        if count:
+            generator = torch.Generator().manual_seed(int(config["seed"] or 0))
+            held_out[torch.randperm(self.n_items - 1, generator=generator)[:count] + 1] = True
+            logger.info(f"Validation: {count} of {self.n_items - 1} items held out of the contrastive loss")
+        self.register_buffer("validation_mask", held_out, persistent=False)
         self.task = 0
         self._text_neighbours = None
         self._item_embedding_cache = None
@@ -276,6 +290,7 @@ class FAMETextPretrain(SequentialRecommender):
 
     def calculate_loss(self, interaction):
         items = interaction[self.ITEM_ID]
+        items = items[~self.validation_mask[items]]  # validation items never train
         head, task = self.task, self.head_tasks[self.task]
         if task == IDENTITY:
             text = self.text_embedding[items]
@@ -336,12 +351,13 @@ class FAMETextPretrain(SequentialRecommender):
         """Each head's score on its own task (see the module docstring); their mean is the validation score.
         Each score averages over a fixed sample of at most VALIDATION_QUERIES query items (all items count as
         neighbours), which keeps a validation cheap on large catalogues."""
+        query_items = self.validation_mask if bool(self.validation_mask.any()) else None
         if self._text_neighbours is None and IDENTITY in self.head_tasks:
             k = min(self.report_k, self.n_items - 2)
-            queries = sample_queries(self.n_items - 1, VALIDATION_QUERIES)
+            queries = text_neighbour_queries(self.n_items, VALIDATION_QUERIES, query_items)
             self._text_neighbours = nearest_neighbours(self.text_embedding[1:], k, queries)
         return task_scores(self.head_embeddings(), self.facet_labels(), self.head_tasks, self.report_k,
-                           self._text_neighbours, VALIDATION_QUERIES)
+                           self._text_neighbours, VALIDATION_QUERIES, query_items)
 
     @torch.no_grad()
     def disentanglement_report(self):
