@@ -15,7 +15,9 @@ FAME keeps SASRec's embeddings and lower Transformer layers and replaces the las
   sub-embedding x_v W_f^(h); a softmax gate over the concatenated head states weights the heads' scores.
 * Eq. 18: full-softmax cross-entropy over all items.
 
-Section 4.4.2's warm start from a trained SASRec is ``pretrained_path``; ``train_mode: sequence`` trains every
+Section 4.4.2's warm start from a trained SASRec is ``pretrained_path`` (the text pre-training's is
+``text_pretrained_path``); both are read when the model first trains or scores (:meth:`FAME.warm_start`), never
+once weights are loaded into it, so a FAME checkpoint reloads without them. ``train_mode: sequence`` trains every
 position of each sequence at once (see :mod:`recbole_fame.data.dataset`).
 """
 
