@@ -29,6 +29,7 @@ from recbole.utils import InputType
 
 from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, embed_sequence, trim_padding
 from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting, next_item_targets
+from recbole_fame.model.transformer import use_fused_gelu
 from recbole_fame.utils import is_int, model_settings, require
 
 SETTINGS = (
@@ -120,6 +121,7 @@ class FAME(SequentialRecommender):
             hidden_act=self.hidden_act,
             layer_norm_eps=self.layer_norm_eps,
         )
+        use_fused_gelu(self.trm_encoder)  # torch's one-kernel gelu for RecBole's Python one, same values
         self.LayerNorm = nn.LayerNorm(self.hidden_size, eps=self.layer_norm_eps)
         self.dropout = nn.Dropout(self.hidden_dropout_prob)
 
