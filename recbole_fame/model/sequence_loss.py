@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from recbole_fame.utils import require
+from recbole_fame.errors import require
 
 WEIGHTINGS = ("target", "batch")
 
