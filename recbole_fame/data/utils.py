@@ -68,6 +68,10 @@ def data_preparation(config, dataset):
     if refused:
         raise ConfigurationError(f"length_bucketing: True cannot train {model}: {refused}. "
                                  "Set length_bucketing: False for it (RecBole's shuffled batches).")
+    if config["length_bucketing"] and config["shuffle"] is False:
+        raise ConfigurationError("length_bucketing: True draws its own order every epoch (samples shuffled, sorted "
+                                 "by length within chunks, batches shuffled), so shuffle: False would be ignored. "
+                                 "Set shuffle: True, or length_bucketing: False for RecBole's unshuffled order.")
     train_data, valid_data, test_data = recbole_data_preparation(config, dataset)  # builds the samples
     train_dataset, sampler = train_data._dataset, train_data._sampler
     sequences = sequences_per_batch(config, train_dataset)

@@ -17,6 +17,7 @@ the same SASRec on RecBole's prefix samples (test NDCG@10 0.036 vs 0.040), and '
 mode's validation curve (results/beauty/modes/).
 """
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -27,6 +28,19 @@ WEIGHTINGS = ("target", "batch")
 
 def check_weighting(value):
     require(value in WEIGHTINGS, f"sequence_loss_weighting must be one of {WEIGHTINGS}, got {value!r}")
+
+
+def next_item_targets(item_seq, item_seq_len, pos_items, length):
+    """The target of every position of a batch of sequences cut to ``length`` positions: position t predicts
+    item t+1, the sequence's last position its sample's own target ``pos_items``.
+
+    Returns ``targets`` [B, length] and ``valid`` [B, length] (True at the positions inside each sequence);
+    ``targets[valid]`` lines up with the model's outputs at ``valid``.
+    """
+    targets = torch.cat([item_seq[:, 1:length], item_seq.new_zeros(item_seq.size(0), 1)], dim=1)
+    targets[torch.arange(targets.size(0), device=targets.device), item_seq_len - 1] = pos_items
+    valid = torch.arange(length, device=targets.device).unsqueeze(0) < item_seq_len.unsqueeze(1)
+    return targets, valid
 
 
 class SequenceLoss(nn.Module):
