@@ -20,6 +20,15 @@ def test_resume_compares_the_sequence_loss_weighting(settings):
     assert changed_training_settings(saved, config) == ["sequence_loss_weighting 'target' -> 'batch'"]
 
 
+@pytest.mark.parametrize("key, value", [("train_batch_unit", "sequences"), ("eval_exclude_history", True)])
+def test_resume_compares_the_batch_unit_and_the_protocol(settings, key, value):
+    """Batches counted otherwise, or validation under another protocol (another early-stopping choice), make
+    another run: the resume names the setting."""
+    saved = Config(model="FAME", dataset="tiny", config_dict=settings(train_mode="sequence"))
+    config = Config(model="FAME", dataset="tiny", config_dict=settings(train_mode="sequence", **{key: value}))
+    assert [change.split()[0] for change in changed_training_settings(saved, config)] == [key]
+
+
 # --- 1. a warm-started FAME reloads from its own checkpoint after the file it started from is gone ------------
 def warm_started_fame(settings, tmp_path):
     """A FAME run warm-started from a SASRec checkpoint, whose file is deleted afterwards."""
