@@ -44,7 +44,7 @@ from recbole_fame.data.sorted_eval import sort_evaluation  # noqa: E402
 
 def settings(model_name, args):
     return {
-        "data_path": args.data_path, "train_mode": "sequence", "length_bucketing": True, "state": "ERROR",
+        "data_path": args.data_path, "train_mode": "sequence", "length_bucketing": True, "train_batch_unit": "sequences", "state": "ERROR",
         "train_batch_size": args.train_batch_size, "show_progress": False, "seed": 2020, "use_gpu": False,
         "n_heads": 4 if model_name == "FAME" else 2, "num_experts": 4, "sorted_evaluation": False,
         "save_last_checkpoint": False,

@@ -69,7 +69,7 @@ def main():
             extra[key] = value
     runs = []
     base = {
-        "data_path": args.data_path, "train_mode": "sequence", "length_bucketing": True, "state": "ERROR",
+        "data_path": args.data_path, "train_mode": "sequence", "length_bucketing": True, "train_batch_unit": "sequences", "state": "ERROR",
         "train_batch_size": args.train_batch_size, "show_progress": False, "seed": 2020,
         "n_heads": 4 if args.model == "FAME" else 2, "num_experts": 4, "save_last_checkpoint": False, **extra,
     }

@@ -68,7 +68,7 @@ def main():
     torch.set_num_threads(1)
     load_start = os.getloadavg()
     config = Config(model=args.model, dataset=args.dataset, config_dict={
-        "data_path": args.data_path, "train_mode": "sequence", "length_bucketing": True, "state": "ERROR",
+        "data_path": args.data_path, "train_mode": "sequence", "length_bucketing": True, "train_batch_unit": "sequences", "state": "ERROR",
         "train_batch_size": args.train_batch_size, "show_progress": False, "seed": 2020, "use_gpu": False,
         "n_heads": 4 if args.model == "FAME" else 2, "num_experts": 4,
     })

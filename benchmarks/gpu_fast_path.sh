@@ -53,7 +53,7 @@ done
 echo "[$(elapsed) s] NCCL, --nproc=1 --world_size=1"
 T0=$(date +%s)
 timeout "$STEP_LIMIT" "$PY" run_recbole_fame.py --model=FAME $NCCL --n_heads=4 --num_experts=4 --epochs=1 \
-    --train_mode=sequence --length_bucketing=True --nproc=1 --world_size=1 --port=29517 --show_progress=False \
+    --train_mode=sequence --train_batch_unit=sequences --length_bucketing=True --nproc=1 --world_size=1 --port=29517 --show_progress=False \
     --checkpoint_dir="$OUTDIR/saved" --state=INFO > "$LOGS/nccl.log" 2>&1
 echo "  exit $?"
 echo "$(( $(date +%s) - T0 )) s for the whole run (start, data, one epoch, validation, test)" > "$LOGS/nccl_seconds.txt"

@@ -53,7 +53,7 @@ def main():
         for mode, bucketing, batch_size in SETUPS:
             start = time.perf_counter()
             config = Config(model=args.model, dataset="synthetic-ml20m", config_dict={
-                "data_path": folder, "train_mode": mode, "length_bucketing": bucketing, "state": "ERROR",
+                "data_path": folder, "train_mode": mode, "length_bucketing": bucketing, "train_batch_unit": "sequences", "state": "ERROR",
                 "train_batch_size": batch_size, "show_progress": False, "seed": 2020,
                 "use_gpu": args.device != "cpu", "n_heads": 4, "num_experts": 4,
                 "user_inter_num_interval": None, "item_inter_num_interval": None,
