@@ -12,13 +12,15 @@
 # Setup as for benchmarks/beauty_gpu.sh: the machine's python3 with its CUDA torch, RecBole and what it needs
 # beyond that machine's packages as wheels in .whl/, dataset/amazon-beauty carried along:
 #   python3 -m pip install --no-index --no-deps --target /tmp/site .whl/*.whl
-#   PYTHONPATH=/tmp/site:$PWD bash benchmarks/gpu_fast_path.sh
+#   PYTHONPATH=/tmp/site:$PWD PYTHON=python3 bash benchmarks/gpu_fast_path.sh
 # Dry run on a CPU (the shipped tiny data, a few steps, small model, compile_backend aot_eager; a few minutes):
 #   DRY_RUN=1 PYTHON=.venv/bin/python bash benchmarks/gpu_fast_path.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 START=$(date +%s)
-PY=${PYTHON:-python3}
+PYTHON=${PYTHON:-.venv/bin/python}  # PYTHON=python3 on a lent machine without the venv
+PY=$PYTHON
+DATASET=${DATASET:-amazon-beauty}
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 if [ "${DRY_RUN:-0}" = "1" ]; then
     OUTDIR=${OUTDIR:-/tmp/gpu_fast_path_dry}
@@ -30,9 +32,9 @@ if [ "${DRY_RUN:-0}" = "1" ]; then
     STEP_LIMIT=${STEP_LIMIT:-300}
 else
     OUTDIR=${OUTDIR:-results/gpu_fast_path}
-    DATA="--dataset=amazon-beauty --data_path=dataset/"
+    DATA="--dataset=$DATASET --data_path=dataset/"
     FAST="--epochs=${EPOCHS:-2} --train_batch_size=44"
-    NCCL="--dataset=amazon-beauty --data_path=dataset/ --train_batch_size=44"
+    NCCL="--dataset=$DATASET --data_path=dataset/ --train_batch_size=44"
     STEP_LIMIT=${STEP_LIMIT:-170}
 fi
 LOGS=$OUTDIR/logs
