@@ -156,6 +156,12 @@ def check_inter_header(config, inter_file):
         raise DatasetNotFoundError(f"{inter_file} is empty: it needs a header line such as "
                                    "'user_id:token\titem_id:token\ttimestamp:float' and one interaction per line.")
     separator = config["field_separator"] or "\t"
+    with open(inter_file, "rb") as f:
+        f.readline()
+        has_rows = any(line.strip() for line in f)
+    if not has_rows:
+        raise DatasetFormatError(f"{inter_file} has a header and no interaction: it needs one interaction per line "
+                                 "after the header (user, item, time, separated by the field_separator).")
     columns = [column.split(":")[0] for column in header.split(separator)]
     needed = [config["USER_ID_FIELD"], config["ITEM_ID_FIELD"]]
     if str(config["MODEL_TYPE"]) == "ModelType.SEQUENTIAL":
@@ -189,16 +195,70 @@ def check_id_and_time_types(config, inter_file, header_columns):
             )
 
 
+ATOMIC_SUFFIXES = ("inter", "item", "user", "kg", "link", "net")
+
+
+def find_atomic_file_problem(config):
+    """The first value RecBole cannot read in the dataset's atomic files, as a sentence naming the file, line and
+    column: bytes that are not in the configured encoding, or a non-number in a float column; None if none."""
+    folder, dataset = config["data_path"], config["dataset"]
+    encoding = config["encoding"] or "utf-8"
+    separator = config["field_separator"] or "\t"
+    seq_separator = config["seq_separator"] or " "
+    for suffix in ATOMIC_SUFFIXES:
+        path = os.path.join(folder, f"{dataset}.{suffix}")
+        if not os.path.isfile(path):
+            continue
+        with open(path, "rb") as f:
+            header = None
+            for number, raw in enumerate(f, start=1):
+                try:
+                    line = raw.decode(encoding)
+                except UnicodeDecodeError as error:
+                    return (f"{path}, line {number}: bytes that are not {encoding} text ({error.reason} at column "
+                            f"{error.start + 1}). Save the file as {encoding} (or set encoding: to the file's).")
+                line = line.rstrip("\r\n")
+                if header is None:
+                    header = [column.partition(":") for column in line.split(separator)]
+                    continue
+                for (name, _, kind), value in zip(header, line.split(separator)):
+                    if kind not in ("float", "float_seq") or not value.strip():
+                        continue
+                    for part in value.split(seq_separator) if kind == "float_seq" else [value]:
+                        try:
+                            float(part)
+                        except ValueError:
+                            return (f"{path}, line {number}: the column {name} is typed '{kind}' and holds {part!r}, "
+                                    "which is not a number. Fix the value, or type the column token in the header.")
+    return None
+
+
 def create_dataset(config):
-    """RecBole's ``create_dataset``, with the plugin's dataset classes and the missing-files check first."""
+    """RecBole's ``create_dataset``, with the plugin's dataset classes and the missing-files check first.
+
+    A value RecBole cannot read (non-UTF-8 bytes, a non-number in a float column) is one
+    :class:`DatasetFormatError` naming the file, line and column; nothing RecBole pickled is read from outside
+    ``checkpoint_dir`` (:func:`recbole_fame.settings.check_pickled_files`)."""
+    from recbole_fame.settings import check_pickled_files
+
+    check_pickled_files(config)
     check_dataset_files(config)
     data_module = importlib.import_module("recbole_fame.data.dataset")
     dataset_class = data_module.dataset_class_for(config)
-    if dataset_class is None:
-        from recbole.data import create_dataset as recbole_create_dataset
+    try:
+        if dataset_class is None:
+            from recbole.data import create_dataset as recbole_create_dataset
 
-        return recbole_create_dataset(config)
-    return dataset_class(config)
+            return recbole_create_dataset(config)
+        return dataset_class(config)
+    except ValueError as error:  # pandas' parse errors and UnicodeDecodeError are ValueErrors
+        problem = find_atomic_file_problem(config)
+        if problem is None and "Some feat is empty" in str(error):
+            problem = (f"no interaction of dataset {config['dataset']} ({config['data_path']}) is left after RecBole's "
+                       "filtering (user_inter_num_interval, item_inter_num_interval, val_interval, ...): loosen them")
+        if problem is None:
+            raise
+        raise DatasetFormatError(f"Cannot read dataset {config['dataset']}: {problem}") from error
 
 
 def require(condition, message):
