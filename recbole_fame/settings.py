@@ -11,7 +11,8 @@ that names it:
   stored as real bools; anything else is refused;
 * counts (epochs, batch sizes, ``MAX_ITEM_LIST_LENGTH``, ``topk``, ...) must be integers >= 1;
 * ``learning_rate`` must be a finite number > 0, ``weight_decay`` a finite number >= 0;
-* a model whose own yaml has both ``hidden_size`` and ``n_heads`` (SASRec, BERT4Rec, FAME, ...) needs the
+* a model's sizes (``hidden_size``, ``embedding_size``, ``n_heads``, ``n_layers``, ``inner_size``, where its own
+  yaml has them) must be integers >= 1, and a model whose own yaml has both ``hidden_size`` and ``n_heads`` (SASRec, BERT4Rec, FAME, ...) needs the
   first divisible by the second;
 * settings that make RecBole unpickle a file (``dataset_save_path``, ``dataloaders_save_path``) or
   ``torch.load`` one (RecBole models' pre-training files) follow the checkpoint trust rule of
@@ -41,6 +42,9 @@ POSITIVE_INTEGER_SETTINGS = (
     "epochs", "train_batch_size", "eval_batch_size", "eval_step", "stopping_step", "MAX_ITEM_LIST_LENGTH",
     "bucket_batches",
 )
+
+#: Model sizes that must be integers >= 1 for a model whose own yaml defines them.
+MODEL_SIZE_SETTINGS = ("hidden_size", "embedding_size", "n_heads", "n_layers", "inner_size")
 
 #: Settings naming a file RecBole unpickles (pickle.load) or torch.loads, by the models that read them.
 PICKLED_FILE_SETTINGS = {
@@ -110,11 +114,11 @@ def check_numbers(config, cfg):
         raise ConfigurationError(f"seed must be an integer, got {cfg['seed']!r}")
     # RecBole's Transformer models split hidden_size into n_heads heads (RecBole itself fails in the first layer)
     model_defaults = getattr(config, "_recbole_fame_model_keys", ())
+    for key in MODEL_SIZE_SETTINGS:  # sizes of the models whose own yaml has them
+        if key in model_defaults and not (_is_int(cfg.get(key)) and cfg[key] >= 1):
+            raise ConfigurationError(f"{key} must be an integer >= 1, got {cfg.get(key)!r}")
     if "hidden_size" in model_defaults and "n_heads" in model_defaults:
         hidden, heads = cfg.get("hidden_size"), cfg.get("n_heads")
-        for key, value in (("hidden_size", hidden), ("n_heads", heads)):
-            if not (_is_int(value) and value >= 1):
-                raise ConfigurationError(f"{key} must be an integer >= 1, got {value!r}")
         if hidden % heads:
             raise ConfigurationError(
                 f"hidden_size ({hidden}) must be divisible by n_heads ({heads}): each attention head of "
