@@ -150,8 +150,12 @@ def check_dataset_files(config):
 
 def check_inter_header(config, inter_file):
     """Name the file and the columns when the interaction file is empty or lacks what the run needs."""
-    with open(inter_file, "r", encoding="utf-8") as f:
-        header = f.readline().rstrip("\r\n")
+    try:
+        with open(inter_file, "r", encoding=config["encoding"] or "utf-8") as f:
+            header = f.readline().rstrip("\r\n")
+    except UnicodeDecodeError as error:
+        raise DatasetFormatError(f"{inter_file}: its header line is not {config['encoding'] or 'utf-8'} text "
+                                 f"({error.reason} at byte {error.start}); is it an atomic file?") from error
     if not header.strip():
         raise DatasetNotFoundError(f"{inter_file} is empty: it needs a header line such as "
                                    "'user_id:token\titem_id:token\ttimestamp:float' and one interaction per line.")

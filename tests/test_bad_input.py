@@ -351,3 +351,11 @@ def test_truncated_text_checkpoint_is_one_error(tmp_path):
     path.write_bytes(path.read_bytes()[:5000])
     with pytest.raises(CheckpointError, match=str(path)):
         load_text_checkpoint(path)
+
+
+def test_binary_interaction_file_is_one_error(monkeypatch, capsys, tmp_path):
+    folder = tiny_copy(tmp_path)
+    (folder / "broken.inter").write_bytes(b"\xa0\xff\x00garbage\n\x01\x02\n")
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=broken", *tiny(data_path=tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "its header line is not utf-8 text" in err and "Traceback" not in err
