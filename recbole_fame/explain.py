@@ -22,7 +22,8 @@ reads them only from ``./saved`` (RecBole's default ``checkpoint_dir``, where yo
 ``--trust_checkpoint`` is the explicit opt-in for a checkpoint elsewhere that you trust.
 
 Exit status: 0 on success; 2, with one message and no traceback, for an unknown user, a checkpoint of a
-model other than FAME, a dataset whose items differ from the checkpoint's, or an unreadable checkpoint.
+model other than FAME, a dataset whose items differ from the checkpoint's, an unreadable checkpoint, or a --json or
+--png file that cannot be written (no partial file is left).
 """
 
 import argparse
