@@ -28,7 +28,7 @@ from recbole_fame.errors import ConfigurationError
 #: Every boolean setting the plugin or RecBole's trainer, dataloaders and dataset read.
 BOOLEAN_SETTINGS = (
     # recbole_fame
-    "trust_checkpoint", "save_last_checkpoint", "length_bucketing", "detect_anomaly",
+    "trust_checkpoint", "save_last_checkpoint", "length_bucketing", "detect_anomaly", "eval_exclude_history",
     # FAME
     "scale_by_heads", "attention_residual",
     # RecBole

@@ -201,3 +201,17 @@ def test_output_into_an_unwritable_folder_is_one_error(trained, tmp_path, capsys
     assert f"Cannot write the explanation" in err and str(out) in err and "is not writable" in err
     assert f"pass {option} a file in a folder you can write" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_report_hides_the_users_history_under_eval_exclude_history(tmp_path, capsys):
+    """With eval_exclude_history the report ranks as the test does: none of the user's earlier items is listed."""
+    settings = tiny_settings(tmp_path, epochs=1, eval_exclude_history=True, MAX_ITEM_LIST_LENGTH=5)
+    checkpoint = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings)["saved_model_file"]
+    out_json = tmp_path / "u1.json"
+    assert main(["--checkpoint", checkpoint, "--trust_checkpoint", "--user", "u1", "--topk", "20",
+                 "--json", str(out_json)]) == 0
+    report = json.loads(out_json.read_text())
+    earlier = set(user_items("u1")[:-1])  # the whole history, beyond the 5 items of the model's input
+    assert len(report["history"]) == 5 and report["hidden_history_items"] == len(user_items("u1")) - 1
+    for ranked in [report["fused"], report["equal_weight"], *report["heads"]]:
+        assert not earlier & {i["item"] for i in ranked["topk"]}

@@ -19,6 +19,12 @@ import torch
 from recbole.data.dataset import SequentialDataset
 from recbole.data.interaction import Interaction
 
+from recbole_fame.data.history import (
+    HISTORY_LENGTH_FIELD,
+    UserHistory,
+    dataset_class_recording_history,
+    excludes_history,
+)
 from recbole_fame.utils import get_model, require
 
 
@@ -47,6 +53,10 @@ class SequenceTrainingDataset(SequentialDataset):
         position = np.arange(rows) - user_start  # the row's index in its user's sequence
         samples = np.repeat(counts - 1, counts)  # a sample per interaction but the user's first
         sample = position - 1  # the row's index among its user's samples
+        records_history = excludes_history(self.config)  # the whole sequences (recbole_fame.data.history)
+        if records_history:
+            self.user_history = UserHistory.from_sorted(user_ids, self.inter_feat[self.iid_field].numpy(),
+                                                        self.user_num)
         train_samples = samples - np.minimum(2, samples - 1)  # what RecBole's leave-one-out leaves to training
         keep = (position >= 1) & ((sample >= train_samples) | ((train_samples - 1 - sample) % window == 0))
 
@@ -60,6 +70,8 @@ class SequenceTrainingDataset(SequentialDataset):
 
         new_data = self.inter_feat[target]
         new_dict = {self.item_list_length_field: torch.from_numpy(length.astype(np.int64))}
+        if records_history:
+            new_dict[HISTORY_LENGTH_FIELD] = torch.from_numpy(position[target].astype(np.int64))
         for field in self.inter_feat:
             if field == self.uid_field:
                 continue
@@ -83,7 +95,7 @@ def dataset_class_for(config):
     """The plugin dataset class for this configuration, or None for RecBole's default."""
     train_mode = config["train_mode"] or "prefix"
     if train_mode == "prefix":
-        return None
+        return recbole_class_recording_history(config) if excludes_history(config) else None
     require(train_mode == "sequence", f"train_mode must be 'prefix' or 'sequence', got {train_mode!r}")
     model_class = get_model(config["model"])
     require(
@@ -92,3 +104,12 @@ def dataset_class_for(config):
         "use it with FAME, or set train_mode: prefix.",
     )
     return SequenceTrainingDataset
+
+
+def recbole_class_recording_history(config):
+    """RecBole's dataset class for this model (as RecBole's ``create_dataset`` picks it), recording every user's
+    whole history for ``eval_exclude_history``."""
+    import recbole.data.dataset as recbole_datasets
+
+    recbole_class = getattr(recbole_datasets, f"{config['model']}Dataset", recbole_datasets.SequentialDataset)
+    return dataset_class_recording_history(recbole_class)
