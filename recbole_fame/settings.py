@@ -10,7 +10,9 @@ that names it:
 * booleans (:data:`BOOLEAN_SETTINGS`) accept ``True``/``False``, ``true``/``false`` and ``1``/``0`` and are
   stored as real bools; anything else is refused;
 * counts (epochs, batch sizes, ``MAX_ITEM_LIST_LENGTH``, ``topk``, ...) must be integers >= 1;
-* ``learning_rate`` must be a finite number > 0, ``weight_decay`` a finite number >= 0;
+* ``learning_rate`` must be a finite number > 0, ``weight_decay`` a finite number >= 0, ``learner`` one of
+  RecBole's optimizers (RecBole falls back to Adam), ``clip_grad_norm`` a mapping with ``max_norm``, and
+  ``valid_metric`` a metric of ``metrics`` at a k of ``topk``;
 * a model's sizes (``hidden_size``, ``embedding_size``, ``n_heads``, ``n_layers``, ``inner_size``, where its own
   yaml has them) must be integers >= 1, and a model whose own yaml has both ``hidden_size`` and ``n_heads`` (SASRec, BERT4Rec, FAME, ...) needs the
   first divisible by the second;
@@ -42,6 +44,9 @@ POSITIVE_INTEGER_SETTINGS = (
     "epochs", "train_batch_size", "eval_batch_size", "eval_step", "stopping_step", "MAX_ITEM_LIST_LENGTH",
     "bucket_batches",
 )
+
+#: RecBole's optimizers (Trainer._build_optimizer).
+LEARNERS = ("adam", "adamw", "sgd", "adagrad", "rmsprop", "sparse_adam")
 
 #: Model sizes that must be integers >= 1 for a model whose own yaml defines them.
 MODEL_SIZE_SETTINGS = ("hidden_size", "embedding_size", "n_heads", "n_layers", "inner_size")
@@ -125,12 +130,41 @@ def check_numbers(config, cfg):
                 f"{getattr(config, 'model', None)} works on hidden_size / n_heads dimensions. Choose e.g. n_heads in "
                 f"{[h for h in (1, 2, 4, 8, 16) if hidden % h == 0]}."
             )
+    check_metrics(cfg)
+    learner = cfg.get("learner")
+    if learner is not None and not (isinstance(learner, str) and learner.lower() in LEARNERS):
+        # RecBole trains with Adam after a warning: a typo would silently change the run
+        raise ConfigurationError(f"learner must be one of {', '.join(LEARNERS)}, got {learner!r}")
+    clip = cfg.get("clip_grad_norm")
+    if clip is not None and not (isinstance(clip, dict) and "max_norm" in clip):
+        raise ConfigurationError(f"clip_grad_norm must be a mapping of torch's clip_grad_norm_ arguments such as "
+                                 f"\"{{'max_norm': 5.0}}\", got {clip!r}")
     teacher = cfg.get("teacher")
     if teacher is not None and not (
         isinstance(teacher, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", teacher)
     ):
         # RecBole's KD_DAGFM eval()s this setting: only a plain model name may reach it
         raise ConfigurationError(f"teacher must be a model name such as CrossNet, got {teacher!r} (it is not evaluated)")
+
+
+def check_metrics(cfg):
+    """valid_metric must be one the evaluation computes: a metric of ``metrics`` at a k of ``topk`` (RecBole
+    otherwise ends the first validation in a KeyError)."""
+    valid, metrics, topk = cfg.get("valid_metric"), cfg.get("metrics"), cfg.get("topk")
+    if valid is None or metrics is None:
+        return
+    metrics = [metrics] if isinstance(metrics, str) else metrics
+    if not isinstance(valid, str) or not isinstance(metrics, (list, tuple)):
+        raise ConfigurationError(f"valid_metric must be a name such as NDCG@10, got {valid!r}")
+    names = {str(m).lower() for m in metrics}
+    name, at, k = valid.lower().partition("@")
+    ks = topk if isinstance(topk, (list, tuple)) else [topk]
+    if name not in names or (at and not (k.isdigit() and int(k) in ks)):
+        offered = [f"{m}@{t}" for m in metrics for t in ks][:8]
+        raise ConfigurationError(
+            f"valid_metric {valid} is not computed by this run (metrics {list(metrics)}, topk {list(ks)}): choose one of "
+            f"{', '.join(offered)}{', ...' if len(offered) == 8 else ''}, or add its metric and k to metrics and topk."
+        )
 
 
 def check_pickled_files(config):

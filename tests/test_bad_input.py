@@ -154,12 +154,17 @@ def write(path, text):
         ({"learning_rate": "nan"}, "learning_rate must be a finite number > 0, got 'nan'"),
         ({"learning_rate": -0.1}, "learning_rate must be a finite number > 0, got -0.1"),
         ({"learning_rate": 0}, "learning_rate must be a finite number > 0, got 0"),
-        ({"topk": "[5,100]"}, "topk [5, 100] asks for the top 100 items, and dataset tiny has 50 items"),
+        ({"topk": "[10,100]"}, "topk [10, 100] asks for the top 100 items, and dataset tiny has 50 items"),
         ({"topk": "[0]"}, "topk must be an integer >= 1"),
         ({"save_last_checkpoint": "no"}, "save_last_checkpoint must be True or False"),
         ({"length_bucketing": "yes"}, "length_bucketing must be True or False"),
         ({"detect_anomaly": "on"}, "detect_anomaly must be True or False"),
         ({"scale_by_heads": "nope"}, "scale_by_heads must be True or False"),
+        ({"valid_metric": "NDCG@30"}, "valid_metric NDCG@30 is not computed by this run"),
+        ({"valid_metric": "MRR@10"}, "valid_metric MRR@10 is not computed by this run"),
+        ({"metrics": "['Recall']"}, "valid_metric NDCG@10 is not computed by this run"),
+        ({"learner": "sgdx"}, "learner must be one of adam"),
+        ({"clip_grad_norm": 5}, "clip_grad_norm must be a mapping"),
     ],
 )
 def test_bad_settings_end_in_one_message(monkeypatch, capsys, overrides, message):
