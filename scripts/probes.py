@@ -140,9 +140,12 @@ def one_message(rc, err):
 
 
 def last_error_line(err):
-    lines = [line for line in err.strip().splitlines() if line.startswith(("error:", "Traceback"))]
-    lines = lines or [line for line in err.strip().splitlines() if line.strip()]
-    return lines[-1][:200] if lines else ""
+    """The ``error:`` line, or for a traceback its last line (the exception), else the last line."""
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    if "Traceback" in err:
+        return ("traceback: " + lines[-1])[:200]
+    errors = [line for line in lines if line.startswith("error:")]
+    return (errors or lines or [""])[-1][:200]
 
 
 # ------------------------------------------------------------------------------------------------------ kills
