@@ -189,12 +189,13 @@ def test_truncated_checkpoint_is_one_error_naming_the_file(trained, tmp_path, ca
 @pytest.mark.parametrize("option", ["--json", "--png"])
 def test_output_into_an_unwritable_folder_is_one_error(trained, tmp_path, capsys, monkeypatch, option):
     import errno
-    import tempfile
 
-    def mkstemp(suffix=None, prefix=None, dir=None, text=False):  # as in a read-only folder (root ignores chmod)
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.path.join(dir, f"{prefix}XXXX{suffix}"))
+    from recbole_fame import files
 
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    def create_temporary(path):  # as in a read-only folder (root ignores chmod)
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(files.temporary_name(path)))
+
+    monkeypatch.setattr(files, "create_temporary", create_temporary)
     out = tmp_path / "locked" / "u1.out"
     assert main(["--checkpoint", trained.fame, "--trust_checkpoint", "--user", "u1", option, str(out)]) == 2
     err = capsys.readouterr().err
