@@ -107,6 +107,8 @@ def test_booleans_on_the_command_line_are_read_strictly(settings, monkeypatch, v
 def test_every_boolean_setting_refuses_anything_else(settings, monkeypatch, key, value):
     from recbole_fame import Config
 
+    if key == "length_bucketing" and value == "None":
+        pytest.skip("FAME's length_bucketing default is ~ (follow the training mode): None is a valid value there")
     monkeypatch.setattr(sys, "argv", ["x", f"--{key}={value}"])
     with pytest.raises(ConfigurationError, match=f"^{key} must be True or False"):
         Config(model="FAME", dataset="tiny", config_dict=settings())
