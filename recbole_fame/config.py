@@ -13,16 +13,34 @@ Models trained with ``loss_type: CE`` (FAME, SASRec, GRU4Rec, BERT4Rec, ...) get
 On a machine without CUDA (or with ``use_gpu: False``), multi-process runs use the gloo backend on CPU,
 where RecBole alone would require NCCL. ``detect_anomaly`` (default False) is applied by the plugin's trainers
 while they train (:mod:`recbole_fame.trainer.trainer`); building a Config changes no global flag.
+
+The user's yaml files are read with a safe loader: a ``!!python/...`` tag is refused, never executed or
+constructed, and a file that is missing, not UTF-8, not yaml or not a mapping of settings ends in one
+:class:`~recbole_fame.errors.ConfigurationError` naming it. Once built, every setting the runs read is
+checked (:mod:`recbole_fame.settings`): strict booleans, counts >= 1, a positive finite learning rate, and the
+trust rule for settings that make RecBole unpickle a file.
 """
 
+import ast
 import os
+from enum import Enum
 
 import numpy as np
 import torch
+import yaml
 from recbole.config import Config as RecBoleConfig
 
+from recbole_fame import settings
+from recbole_fame.defaults import _YamlLoader, properties_dir, property_file
+from recbole_fame.errors import ConfigurationError
 from recbole_fame.registry import get_model
-from recbole_fame.defaults import properties_dir, property_file
+
+
+def settings_module_file():
+    """RecBole's ``recbole/config/configurator.py`` (its model yaml files lie in ``recbole/properties/model``)."""
+    import recbole.config.configurator
+
+    return recbole.config.configurator.__file__
 
 
 class Config(RecBoleConfig):
@@ -42,6 +60,50 @@ class Config(RecBoleConfig):
             if name not in np.__dict__:
                 setattr(np, name, value)
 
+    def _convert_config_dict(self, config_dict):
+        """``--key=value`` and ``config_dict`` strings as Python literals (RecBole ``eval``s them, which runs any
+        expression a shared command line or hyper-parameter file holds); what is not a literal stays a string,
+        and ``true``/``false`` in any case are read as booleans, as RecBole reads them."""
+        for key, param in config_dict.items():
+            if not isinstance(param, str):
+                continue
+            try:
+                value = ast.literal_eval(param.strip())
+                if value is not None and not isinstance(value, (str, int, float, list, tuple, dict, bool, Enum)):
+                    value = param
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                value = {"true": True, "false": False}.get(param.strip().lower(), param)
+            config_dict[key] = value
+        return config_dict
+
+    def _load_config_files(self, file_list):
+        """The user's yaml files, later ones overriding earlier ones, read safely (no ``!!python/`` tags)."""
+        file_config_dict = dict()
+        for file in file_list or []:
+            try:
+                with open(file, "r", encoding="utf-8") as f:
+                    loaded = yaml.load(f, Loader=_YamlLoader)
+            except OSError as error:
+                raise ConfigurationError(f"Cannot read the config file {file}: {error.strerror or error}") from error
+            except UnicodeDecodeError as error:
+                raise ConfigurationError(f"The config file {file} is not UTF-8 text ({error.reason} at byte "
+                                         f"{error.start}): save it as UTF-8.") from error
+            except yaml.constructor.ConstructorError as error:
+                raise ConfigurationError(
+                    f"The config file {file} uses a yaml tag recbole_fame does not read ({error.problem}"
+                    f"{error.problem_mark or ''}): config files hold plain settings only, and tags such as "
+                    "!!python/... are refused, never executed or constructed. Remove the tag."
+                ) from error
+            except yaml.YAMLError as error:
+                raise ConfigurationError(f"The config file {file} is not valid yaml: {error}") from error
+            if loaded is None:
+                continue
+            if not isinstance(loaded, dict):
+                raise ConfigurationError(f"The config file {file} must be a mapping of settings (key: value lines), "
+                                         f"it holds a {type(loaded).__name__}.")
+            file_config_dict.update(loaded)
+        return file_config_dict
+
     def _get_model_and_dataset(self, model, dataset):
         if model is None:
             model = self.external_config_dict.get("model")
@@ -59,6 +121,11 @@ class Config(RecBoleConfig):
 
     def _load_internal_config_dict(self, model, model_class, dataset):
         super()._load_internal_config_dict(model, model_class, dataset)
+        # the settings the model's own yaml files define (which model-size checks apply, recbole_fame.settings)
+        recbole_model_file = os.path.join(os.path.dirname(os.path.realpath(settings_module_file())), "..",
+                                          "properties", "model", f"{model}.yaml")
+        self._recbole_fame_model_keys = set(self._keys_of(recbole_model_file)) | set(
+            self._keys_of(property_file("model", model)))
         plugin_files = [
             os.path.join(properties_dir(), "overall.yaml"),
             property_file("model", model),
@@ -77,6 +144,17 @@ class Config(RecBoleConfig):
         loss_type = self.external_config_dict.get("loss_type", self.internal_config_dict.get("loss_type"))
         if loss_type == "CE":
             self.internal_config_dict["train_neg_sample_args"] = None
+
+    def _get_final_config_dict(self):
+        final_config_dict = super()._get_final_config_dict()
+        settings.validate(self, final_config_dict)  # before RecBole's own steps read any of them
+        return final_config_dict
+
+    def _keys_of(self, file):
+        if not file or not os.path.isfile(file):
+            return ()
+        with open(file, "r", encoding="utf-8") as f:
+            return list(yaml.load(f.read(), Loader=self.yaml_loader) or {})
 
     def _init_device(self):
         use_cuda = (

@@ -22,7 +22,8 @@ reads them only from ``./saved`` (RecBole's default ``checkpoint_dir``, where yo
 ``--trust_checkpoint`` is the explicit opt-in for a checkpoint elsewhere that you trust.
 
 Exit status: 0 on success; 2, with one message and no traceback, for an unknown user, a checkpoint of a
-model other than FAME, a dataset whose items differ from the checkpoint's, or an unreadable checkpoint.
+model other than FAME, a dataset whose items differ from the checkpoint's, an unreadable checkpoint, or a --json or
+--png file that cannot be written (no partial file is left).
 """
 
 import argparse
@@ -46,7 +47,7 @@ SHOWN_HISTORY = 10  # history items printed and drawn (the JSON holds the whole 
 # ----------------------------------------------------------------------------------------------------------
 
 
-def read_checkpoint_header(path, trust_checkpoint=False):
+def read_checkpoint_header(path, trust_checkpoint=False, checkpoint_dir="saved"):
     """The checkpoint's model name, item-embedding row count and data_path, read under the loader's trust rule.
 
     Checking these first turns a checkpoint of another model, or of another item set, into one clear
@@ -54,19 +55,11 @@ def read_checkpoint_header(path, trust_checkpoint=False):
     """
     from recbole_fame.checkpoint import load_recbole_checkpoint
 
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        checkpoint = load_recbole_checkpoint(
-            path, {"checkpoint_dir": folder, "trust_checkpoint": trust_checkpoint}, map_location="cpu"
-        )
-    except RecBoleFameError:
-        raise
-    except Exception as error:  # torch.load on a file that is not a checkpoint: many possible errors
-        raise CheckpointError(
-            f"Cannot read {path} as a RecBole checkpoint ({type(error).__name__}: {error}). "
-            "Pass the .pth file that run_recbole_fame.py saved in checkpoint_dir."
-        ) from error
-    if not isinstance(checkpoint, dict) or "config" not in checkpoint or "state_dict" not in checkpoint:
+    # the same trust rule as load_data_and_model's (./saved), checked before anything is unpickled
+    checkpoint = load_recbole_checkpoint(
+        path, {"checkpoint_dir": checkpoint_dir, "trust_checkpoint": trust_checkpoint}, map_location="cpu"
+    )
+    if "config" not in checkpoint:
         raise CheckpointError(
             f"{path} is not a RecBole checkpoint (no 'config' and 'state_dict'). "
             "Pass the .pth file that run_recbole_fame.py saved in checkpoint_dir."
@@ -430,13 +423,36 @@ def draw_figure(report, path, max_columns=6):
         f"FAME on {report['dataset']}: why user {report['user']} gets these top-{report['topk']} items "
         f"(H={report['n_heads']}, N={report['num_experts']}; held-out item in red)", fontsize=11,
     )
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")  # path: a file name or a binary file object
     plt.close(fig)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Command line
 # ----------------------------------------------------------------------------------------------------------
+
+
+def write_outputs(report, json_path=None, png_path=None):
+    """Write the JSON and the PNG (each to a temporary file moved into place): a folder that cannot be written
+    is one :class:`~recbole_fame.errors.OutputError` naming the file, and no partial file is left."""
+    from recbole_fame.errors import output_error
+    from recbole_fame.text.cache import atomic_write
+
+    for what, path, option in (("the explanation JSON", json_path, "--json"), ("the explanation figure", png_path, "--png")):
+        if not path:
+            continue
+        try:
+            if option == "--json":
+                data = json.dumps(report, indent=1).encode("utf-8")
+            else:
+                import io
+
+                buffer = io.BytesIO()
+                draw_figure(report, buffer)
+                data = buffer.getvalue()
+            atomic_write([(path, data)])
+        except OSError as error:
+            raise output_error(what, path, error, f"pass {option} a file in a folder you can write") from error
 
 
 def build_parser():
@@ -465,14 +481,10 @@ def main(argv=None):
             raise ConfigurationError(f"--topk must be >= 1, got {args.topk}")
         config, model, dataset, test_data = load_fame(args.checkpoint, args.trust_checkpoint)
         report = explain_user(config, model, dataset, test_data, args.user, args.topk)
+        write_outputs(report, args.json, args.png)
     except RecBoleFameError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=1)
-    if args.png:
-        draw_figure(report, args.png)
     lines = [format_report(report)]
     lines += [f"\nJSON written to {args.json}"] if args.json else []
     lines += [f"Figure written to {args.png}"] if args.png else []

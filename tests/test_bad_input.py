@@ -136,3 +136,233 @@ def test_every_fame_setting_out_of_range_gives_one_configuration_error(settings,
     config[key] = value
     with pytest.raises(ConfigurationError, match=key):
         FAME(config, train_data._dataset)
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (path.write_bytes if isinstance(text, bytes) else path.write_text)(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"epochs": 0}, "epochs must be an integer >= 1, got 0"),
+        ({"epochs": -1}, "epochs must be an integer >= 1, got -1"),
+        ({"epochs": "two"}, "epochs must be an integer >= 1, got 'two'"),
+        ({"MAX_ITEM_LIST_LENGTH": 0}, "MAX_ITEM_LIST_LENGTH must be an integer >= 1, got 0"),
+        ({"train_batch_size": 0}, "train_batch_size must be an integer >= 1, got 0"),
+        ({"eval_batch_size": -5}, "eval_batch_size must be an integer >= 1"),
+        ({"learning_rate": "nan"}, "learning_rate must be a finite number > 0, got 'nan'"),
+        ({"learning_rate": -0.1}, "learning_rate must be a finite number > 0, got -0.1"),
+        ({"learning_rate": 0}, "learning_rate must be a finite number > 0, got 0"),
+        ({"topk": "[10,100]"}, "topk [10, 100] asks for the top 100 items, and dataset tiny has 50 items"),
+        ({"topk": "[0]"}, "topk must be an integer >= 1"),
+        ({"save_last_checkpoint": "no"}, "save_last_checkpoint must be True or False"),
+        ({"length_bucketing": "yes"}, "length_bucketing must be True or False"),
+        ({"detect_anomaly": "on"}, "detect_anomaly must be True or False"),
+        ({"scale_by_heads": "nope"}, "scale_by_heads must be True or False"),
+        ({"valid_metric": "NDCG@30"}, "valid_metric NDCG@30 is not computed by this run"),
+        ({"valid_metric": "MRR@10"}, "valid_metric MRR@10 is not computed by this run"),
+        ({"metrics": "['Recall']"}, "valid_metric NDCG@10 is not computed by this run"),
+        ({"learner": "sgdx"}, "learner must be one of adam"),
+        ({"clip_grad_norm": 5}, "clip_grad_norm must be a mapping"),
+    ],
+)
+def test_bad_settings_end_in_one_message(monkeypatch, capsys, overrides, message):
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *tiny(**overrides)) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and "test result" not in err
+
+
+@pytest.mark.parametrize("model", ["SASRec", "BERT4Rec", "FAME", "SASRecSeq", "FEARec", "LightSANs"])
+def test_any_model_with_hidden_size_not_divisible_by_n_heads(monkeypatch, capsys, model):
+    assert run_main(monkeypatch, f"--model={model}", "--dataset=tiny", *tiny(hidden_size=30, n_heads=4)) == 2
+    err = capsys.readouterr().err
+    assert "hidden_size (30) must be divisible by n_heads (4)" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("epochs: [1, 2\n", "is not valid yaml"),
+        ("epochs: 1\n\tlearning_rate: 0.1\n", "is not valid yaml"),
+        ("- epochs\n- 1\n", "must be a mapping of settings"),
+        (b"epochs: 1 # \xff\xfe\n", "is not UTF-8 text"),
+    ],
+)
+def test_bad_yaml_file_is_named(monkeypatch, capsys, tmp_path, text, message):
+    path = write(tmp_path / "bad.yaml", text)
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *TINY, f"--config_files={path}") == 2
+    err = capsys.readouterr().err
+    assert f"The config file {path}" in err and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system", "!!python/object/new:os.system",
+                                 "!!python/name:os.system", "!!python/object:os.system"])
+def test_yaml_python_tags_are_refused_and_not_executed(monkeypatch, capsys, tmp_path, tag):
+    marker = tmp_path / "pwned"
+    path = write(tmp_path / "evil.yaml", f"seed: {tag} ['touch {marker}']\n")
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *TINY, f"--config_files={path}") == 2
+    err = capsys.readouterr().err
+    assert "never executed or constructed" in err and str(path) in err and "Traceback" not in err
+    assert not marker.exists()
+
+
+def test_missing_config_file_is_named(monkeypatch, capsys, tmp_path):
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *TINY, f"--config_files={tmp_path}/no.yaml") == 2
+    err = capsys.readouterr().err
+    assert f"Cannot read the config file {tmp_path}/no.yaml" in err and "Traceback" not in err
+
+
+def tiny_copy(tmp_path, name="broken"):
+    folder = tmp_path / name
+    folder.mkdir()
+    for suffix in ("inter", "item"):
+        (folder / f"{name}.{suffix}").write_bytes((TEST_DATA / "tiny" / f"tiny.{suffix}").read_bytes())
+    return folder
+
+
+def test_interaction_file_with_a_header_and_no_rows(monkeypatch, capsys, tmp_path):
+    folder = tiny_copy(tmp_path)
+    inter = folder / "broken.inter"
+    inter.write_text(inter.read_text().splitlines()[0] + "\n\n")
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=broken", *tiny(data_path=tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert f"{inter} has a header and no interaction" in err and "Traceback" not in err
+
+
+def test_non_number_in_a_float_column_names_file_line_and_column(monkeypatch, capsys, tmp_path):
+    folder = tiny_copy(tmp_path)
+    inter = folder / "broken.inter"
+    lines = inter.read_text().splitlines()
+    lines[4] = lines[4].rsplit("\t", 1)[0] + "\tsoon"
+    inter.write_text("\n".join(lines) + "\n")
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=broken", *tiny(data_path=tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert f"{inter}, line 5: the column timestamp is typed 'float' and holds 'soon'" in err and "Traceback" not in err
+
+
+def test_non_utf8_bytes_in_the_item_file_name_file_and_line(monkeypatch, capsys, tmp_path):
+    folder = tiny_copy(tmp_path)
+    item = folder / "broken.item"
+    lines = item.read_bytes().split(b"\n")
+    lines[3] = lines[3].replace(b"story", b"st\xff\xfery")
+    item.write_bytes(b"\n".join(lines))
+    load_col = "{'inter':['user_id','item_id','timestamp'],'item':['item_id','title']}"
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=broken", *tiny(data_path=tmp_path, load_col=load_col)) == 2
+    err = capsys.readouterr().err
+    assert f"{item}, line 4: bytes that are not utf-8 text" in err and "Traceback" not in err
+
+
+def test_truncated_checkpoint_given_to_resume_is_one_error(monkeypatch, capsys, tmp_path):
+    import torch
+
+    broken = tmp_path / "saved" / "FAME-x-last.pth"
+    broken.parent.mkdir()
+    torch.save({"state_dict": {"w": torch.zeros(1000)}, "config": {}}, broken)
+    broken.write_bytes(broken.read_bytes()[:700])
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *tiny(checkpoint_dir=tmp_path / "saved"),
+                    f"--resume_from={broken}") == 2
+    err = capsys.readouterr().err
+    assert f"Cannot read the checkpoint {broken}" in err and "truncated or corrupt" in err and "Traceback" not in err
+
+
+def test_a_pickle_that_is_not_a_checkpoint_is_refused(tmp_path):
+    import torch
+
+    path = tmp_path / "saved" / "list.pth"
+    path.parent.mkdir()
+    torch.save([1, 2, 3], path)
+    with pytest.raises(CheckpointError, match="is not a RecBole checkpoint"):
+        load_recbole_checkpoint(path, {"checkpoint_dir": str(tmp_path / "saved"), "trust_checkpoint": False})
+
+
+GOOD_METADATA = {"format": "recbole_fame.text_pretrain", "version": 1, "dataset": "tiny", "n_items": 3,
+                 "hidden_size": 2, "n_heads": 1, "encoder": {"name": "x"}, "item_tokens": ["[PAD]", "i1", "i2"],
+                 "report": None}
+
+
+def bad_metadata_cases():
+    import json
+
+    def edited(**changes):
+        return json.dumps({k: v for k, v in dict(GOOD_METADATA, **changes).items() if v != "DROP"})
+
+    return [
+        ("{not json", "its metadata is not valid JSON"),
+        (json.dumps([1, 2]), "its metadata must be a JSON object, it is a JSON list"),
+        (edited(n_items="DROP"), "its metadata's n_items must be an integer >= 1, it is None"),
+        (edited(encoder="DROP"), "its metadata lacks the encoder"),
+        (edited(encoder="minilm"), "its metadata lacks the encoder"),
+        (edited(version="1"), "its metadata's version must be an integer >= 1, it is '1'"),
+        (edited(version=1.5), "its metadata's version must be an integer >= 1, it is 1.5"),
+        (edited(version=99), "has format version 99"),
+        (edited(report=[1]), "its metadata's report must be a JSON object"),
+    ]
+
+
+@pytest.mark.parametrize("text,message", bad_metadata_cases())
+def test_bad_text_checkpoint_metadata_is_one_error(tmp_path, capsys, text, message):
+    import torch
+    from safetensors.torch import save_file
+
+    from recbole_fame.text.checkpoint import load_text_checkpoint
+    from recbole_fame.text.report import main as report_main
+
+    path = tmp_path / "FAMETextPretrain-x.safetensors"
+    save_file({"item_embedding": torch.zeros(3, 2)}, str(path),
+              metadata={"format": "recbole_fame.text_pretrain", "recbole_fame": text})
+    with pytest.raises(CheckpointError) as caught:
+        load_text_checkpoint(path)
+    assert message in str(caught.value) and str(path) in str(caught.value)
+    json_copy = write(tmp_path / "FAMETextPretrain-x.json", text)
+    for target in (path, json_copy):
+        assert report_main([str(target)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe not utf-8", b"", b"null"])
+def test_report_on_an_unreadable_json_is_one_error(tmp_path, capsys, content):
+    from recbole_fame.text.report import main as report_main
+
+    path = write(tmp_path / "x.json", content)
+    assert report_main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "Traceback" not in err
+
+
+def test_report_with_a_malformed_table_is_one_error(tmp_path, capsys):
+    import json
+
+    from recbole_fame.text.report import main as report_main
+
+    path = write(tmp_path / "x.json", json.dumps(dict(GOOD_METADATA, report={"k": 10})))
+    assert report_main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "holds a malformed report" in err and "Traceback" not in err
+
+
+def test_truncated_text_checkpoint_is_one_error(tmp_path):
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from recbole_fame.text.checkpoint import load_text_checkpoint
+
+    path = tmp_path / "t.safetensors"
+    save_file({"item_embedding": torch.zeros(300, 20)}, str(path),
+              metadata={"format": "recbole_fame.text_pretrain", "recbole_fame": json.dumps(GOOD_METADATA)})
+    path.write_bytes(path.read_bytes()[:5000])
+    with pytest.raises(CheckpointError, match=str(path)):
+        load_text_checkpoint(path)
+
+
+def test_binary_interaction_file_is_one_error(monkeypatch, capsys, tmp_path):
+    folder = tiny_copy(tmp_path)
+    (folder / "broken.inter").write_bytes(b"\xa0\xff\x00garbage\n\x01\x02\n")
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=broken", *tiny(data_path=tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "its header line is not utf-8 text" in err and "Traceback" not in err

@@ -146,6 +146,64 @@ def test_dataset_without_the_checkpoints_items_is_refused(trained, tmp_path, cap
     assert "Traceback" not in err
 
 
+def crafted_pickle(folder, marker):
+    """A .pth whose unpickling would create ``marker`` (what a malicious checkpoint would do)."""
+    import pickle
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = folder / "evil.pth"
+    path.write_bytes(pickle.dumps(Exploit()))
+    return path
+
+
+def test_crafted_checkpoint_outside_saved_is_never_unpickled(tmp_path, capsys):
+    """explain used to unpickle the file (trust checked against the file's own folder) before refusing it."""
+    marker = tmp_path / "pwned"
+    evil = crafted_pickle(tmp_path, marker)  # the test runs in tmp_path: ./saved is tmp_path/saved
+    assert main(["--checkpoint", str(evil), "--user", "u1"]) == 2
+    err = capsys.readouterr().err
+    assert "Refusing to unpickle" in err and str(evil) in err and "Traceback" not in err
+    assert not marker.exists()
+    with pytest.raises(Exception, match="Refusing to unpickle"):
+        load_data_and_model(str(evil))
+    assert not marker.exists()
+
+
+def test_truncated_checkpoint_is_one_error_naming_the_file(trained, tmp_path, capsys):
+    broken = tmp_path / "saved" / "FAME-truncated.pth"
+    broken.parent.mkdir()
+    data = Path(trained.fame).read_bytes()
+    broken.write_bytes(data[: len(data) // 2])
+    assert main(["--checkpoint", str(broken), "--user", "u1"]) == 2
+    err = capsys.readouterr().err
+    assert f"Cannot read the checkpoint {broken}" in err and "truncated or corrupt" in err and "Traceback" not in err
+    from recbole_fame.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        load_data_and_model(str(broken))
+
+
+@pytest.mark.parametrize("option", ["--json", "--png"])
+def test_output_into_an_unwritable_folder_is_one_error(trained, tmp_path, capsys, monkeypatch, option):
+    import errno
+
+    from recbole_fame import files
+
+    def create_temporary(path):  # as in a read-only folder (root ignores chmod)
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(files.temporary_name(path)))
+
+    monkeypatch.setattr(files, "create_temporary", create_temporary)
+    out = tmp_path / "locked" / "u1.out"
+    assert main(["--checkpoint", trained.fame, "--trust_checkpoint", "--user", "u1", option, str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"Cannot write the explanation" in err and str(out) in err and "is not writable" in err
+    assert f"pass {option} a file in a folder you can write" in err and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_report_hides_the_users_history_under_eval_exclude_history(tmp_path, capsys):
     """With eval_exclude_history the report ranks as the test does: none of the user's earlier items is listed."""
     settings = tiny_settings(tmp_path, epochs=1, eval_exclude_history=True, MAX_ITEM_LIST_LENGTH=5)

@@ -232,7 +232,8 @@ def test_cache_in_a_chmod_read_only_folder(tmp_path, warnings_logged):
 
 def checkpoint(value):
     tensors = {"item_embedding": torch.full((4, 2), float(value)), "facet_bias": torch.zeros(2, 1)}
-    return tensors, {"dataset": "tiny", "epoch": value}
+    return tensors, {"dataset": "tiny", "epoch": value, "n_items": 4, "hidden_size": 2, "n_heads": 1,
+                     "encoder": {"name": "x"}}
 
 
 @pytest.mark.parametrize("failing", [".safetensors", ".json"])

@@ -1,5 +1,6 @@
 """Randomly drawn settings: every valid draw is accepted, and every draw with one setting out of range or of
-the wrong type gets one ConfigurationError that names that setting (FAME and the text pre-training)."""
+the wrong type gets one ConfigurationError that names that setting (FAME and the text pre-training); and whole
+runs with RecBole's common settings and FAME's drawn at random either work or end in one RecBoleFameError."""
 
 import random
 
@@ -70,3 +71,63 @@ def test_random_settings_are_accepted_or_named(name, check, space, fixed):
         with pytest.raises(ConfigurationError) as error:
             check(settings)
         assert key in str(error.value), f"{name}: {key}={settings[key]!r} gave: {error.value}"
+
+
+# ------------------------------------------------------------------ whole runs with settings drawn at random
+
+RUN_SPACE = {  # setting: (valid values, bad values), as strings, the way --key=value passes them
+    "model": (["FAME", "SASRec", "GRU4Rec", "SASRecSeq"], []),
+    "epochs": (["1"], ["0", "-1", "two", "1.5"]),
+    "train_batch_size": (["16", "64"], ["0", "-3", "big"]),
+    "eval_batch_size": (["64", "4096"], ["0", "none"]),
+    "learning_rate": (["0.001", "1e-2"], ["nan", "-0.1", "0", "fast"]),
+    "weight_decay": (["0", "1e-4"], ["-1", "nan"]),
+    "MAX_ITEM_LIST_LENGTH": (["5", "20"], ["0", "-1", "long"]),
+    "stopping_step": (["1", "10"], ["0", "x"]),
+    "eval_step": (["1"], ["0", "-2"]),
+    "topk": (["[5,10]", "[10]", "10"], ["[0]", "[5,500]", "ten"]),
+    "seed": (["1", "2020"], ["1.5", "abc"]),
+    "learner": (["adam", "AdamW", "sgd"], ["sgdx", "1"]),
+    "clip_grad_norm": (["None", "{'max_norm': 5.0}"], ["5", "[5]"]),
+    "valid_metric": (["NDCG@10", "Hit@10"], ["NDCG@30", "MRR@10"]),
+    "reproducibility": (["True", "false"], ["maybe", "2"]),
+    "shuffle": (["True", "0"], ["no", "yes"]),
+    "length_bucketing": (["False", "True"], ["on"]),
+    "save_last_checkpoint": (["True", "0"], ["never"]),
+    "trust_checkpoint": (["False"], ["no", "yes"]),
+    "detect_anomaly": (["False"], ["off"]),
+    "hidden_dropout_prob": (["0.1", "0.5"], []),
+    "n_heads": (["1", "2"], ["0", "3"]),  # 3 does not divide hidden_size 16
+    "hidden_size": (["16"], ["0", "15"]),
+    "num_experts": (["1", "2"], []),
+    "head_mixing": (["logits", "probs"], []),
+    "scale_by_heads": (["False"], ["nope"]),
+    "attention_residual": (["True", "False"], ["perhaps"]),
+    "train_mode": (["prefix"], []),
+}
+
+
+@pytest.mark.parametrize("draw_seed", range(8))
+def test_random_runs_work_or_end_in_one_plugin_error(settings, draw_seed):
+    """Every setting the runner passes on, drawn at random for a whole (tiny, one-epoch) run: a valid draw either
+    trains and tests or is refused with a RecBoleFameError (e.g. a combination a model refuses); a draw with one
+    bad value always ends in a RecBoleFameError naming the setting, and never in a traceback or a result."""
+    from recbole_fame import run_recbole_fame
+    from recbole_fame.errors import RecBoleFameError
+
+    rng = random.Random(draw_seed)
+    drawn = {key: rng.choice(valid) for key, (valid, _) in RUN_SPACE.items()}
+    bad_key = None
+    if draw_seed % 2:  # every other draw gets one bad value
+        bad_key = rng.choice([key for key, (_, bad) in RUN_SPACE.items() if bad])
+        drawn[bad_key] = rng.choice(RUN_SPACE[bad_key][1])
+    model = drawn.pop("model")
+    config = settings(**drawn)
+    try:
+        result = run_recbole_fame(model=model, dataset="tiny", config_dict=config, saved=False)
+    except RecBoleFameError as error:
+        if bad_key is not None:
+            assert bad_key in str(error), f"{bad_key}={drawn[bad_key]!r} gave: {error}"
+        return
+    assert bad_key is None, f"{bad_key}={drawn[bad_key]!r} was accepted: {result['test_result']}"
+    assert result["epochs"] == 1 and result["test_result"]

@@ -34,12 +34,22 @@ def check_dataset_files(config):
 
 def check_inter_header(config, inter_file):
     """Name the file and the columns when the interaction file is empty or lacks what the run needs."""
-    with open(inter_file, "r", encoding="utf-8") as f:
-        header = f.readline().rstrip("\r\n")
+    try:
+        with open(inter_file, "r", encoding=config["encoding"] or "utf-8") as f:
+            header = f.readline().rstrip("\r\n")
+    except UnicodeDecodeError as error:
+        raise DatasetFormatError(f"{inter_file}: its header line is not {config['encoding'] or 'utf-8'} text "
+                                 f"({error.reason} at byte {error.start}); is it an atomic file?") from error
     if not header.strip():
         raise DatasetNotFoundError(f"{inter_file} is empty: it needs a header line such as "
                                    "'user_id:token\titem_id:token\ttimestamp:float' and one interaction per line.")
     separator = config["field_separator"] or "\t"
+    with open(inter_file, "rb") as f:
+        f.readline()
+        has_rows = any(line.strip() for line in f)
+    if not has_rows:
+        raise DatasetFormatError(f"{inter_file} has a header and no interaction: it needs one interaction per line "
+                                 "after the header (user, item, time, separated by the field_separator).")
     columns = [column.split(":")[0] for column in header.split(separator)]
     needed = [config["USER_ID_FIELD"], config["ITEM_ID_FIELD"]]
     if str(config["MODEL_TYPE"]) == "ModelType.SEQUENTIAL":
@@ -71,3 +81,41 @@ def check_id_and_time_types(config, inter_file, header_columns):
                 f"it must be '{column}:{kind}' ({'ids are tokens' if kind == 'token' else 'times are numbers'} "
                 f"in RecBole's atomic files). Fix the header, or convert the data with python -m recbole_fame.prepare."
             )
+
+
+ATOMIC_SUFFIXES = ("inter", "item", "user", "kg", "link", "net")
+
+
+def find_atomic_file_problem(config):
+    """The first value RecBole cannot read in the dataset's atomic files, as a sentence naming the file, line and
+    column: bytes that are not in the configured encoding, or a non-number in a float column; None if none."""
+    folder, dataset = config["data_path"], config["dataset"]
+    encoding = config["encoding"] or "utf-8"
+    separator = config["field_separator"] or "\t"
+    seq_separator = config["seq_separator"] or " "
+    for suffix in ATOMIC_SUFFIXES:
+        path = os.path.join(folder, f"{dataset}.{suffix}")
+        if not os.path.isfile(path):
+            continue
+        with open(path, "rb") as f:
+            header = None
+            for number, raw in enumerate(f, start=1):
+                try:
+                    line = raw.decode(encoding)
+                except UnicodeDecodeError as error:
+                    return (f"{path}, line {number}: bytes that are not {encoding} text ({error.reason} at column "
+                            f"{error.start + 1}). Save the file as {encoding} (or set encoding: to the file's).")
+                line = line.rstrip("\r\n")
+                if header is None:
+                    header = [column.partition(":") for column in line.split(separator)]
+                    continue
+                for (name, _, kind), value in zip(header, line.split(separator)):
+                    if kind not in ("float", "float_seq") or not value.strip():
+                        continue
+                    for part in value.split(seq_separator) if kind == "float_seq" else [value]:
+                        try:
+                            float(part)
+                        except ValueError:
+                            return (f"{path}, line {number}: the column {name} is typed '{kind}' and holds {part!r}, "
+                                    "which is not a number. Fix the value, or type the column token in the header.")
+    return None

@@ -8,13 +8,13 @@ from logging import getLogger
 from recbole.data import data_preparation as recbole_data_preparation
 
 from recbole_fame.capabilities import length_bucketing_refused
-from recbole_fame.data.checks import check_dataset_files
+from recbole_fame.data.checks import check_dataset_files, find_atomic_file_problem
 from recbole_fame.data.dataloader import LengthBucketedTrainDataLoader
 from recbole_fame.data.dataset import dataset_class_for
 from recbole_fame.data.eval_dataloader import hide_history
 from recbole_fame.data.history import excludes_history, full_sort_only, user_history_of
 from recbole_fame.data.sorted_eval import sort_evaluation, sorts_evaluation
-from recbole_fame.errors import ConfigurationError
+from recbole_fame.errors import ConfigurationError, DatasetFormatError
 from recbole_fame.defaults import train_mode
 from recbole_fame.registry import get_model
 
@@ -71,6 +71,10 @@ def data_preparation(config, dataset):
     if refused:
         raise ConfigurationError(f"length_bucketing: True cannot train {model}: {refused}. "
                                  "Set length_bucketing: False for it (RecBole's shuffled batches).")
+    from recbole_fame.settings import check_pickled_files
+
+    check_pickled_files(config)  # dataloaders_save_path: RecBole unpickles it
+    check_topk_fits(config, dataset)
     if config["length_bucketing"] and config["shuffle"] is False:
         raise ConfigurationError("length_bucketing: True draws its own order every epoch (samples shuffled, sorted "
                                  "by length within chunks, batches shuffled), so shuffle: False would be ignored. "
@@ -101,11 +105,39 @@ def data_preparation(config, dataset):
 
 
 def create_dataset(config):
-    """RecBole's ``create_dataset``, with the plugin's dataset classes and the missing-files check first."""
+    """RecBole's ``create_dataset``, with the plugin's dataset classes and the missing-files check first.
+
+    A value RecBole cannot read (non-UTF-8 bytes, a non-number in a float column) is one
+    :class:`DatasetFormatError` naming the file, line and column; nothing RecBole pickled is read from outside
+    ``checkpoint_dir`` (:func:`recbole_fame.settings.check_pickled_files`)."""
+    from recbole_fame.settings import check_pickled_files
+
+    check_pickled_files(config)
     check_dataset_files(config)
     dataset_class = dataset_class_for(config)
-    if dataset_class is None:
-        from recbole.data import create_dataset as recbole_create_dataset
+    try:
+        if dataset_class is None:
+            from recbole.data import create_dataset as recbole_create_dataset
 
-        return recbole_create_dataset(config)
-    return dataset_class(config)
+            return recbole_create_dataset(config)
+        return dataset_class(config)
+    except ValueError as error:  # pandas' parse errors and UnicodeDecodeError are ValueErrors
+        problem = find_atomic_file_problem(config)
+        if problem is None and "Some feat is empty" in str(error):
+            problem = (f"no interaction of dataset {config['dataset']} ({config['data_path']}) is left after RecBole's "
+                       "filtering (user_inter_num_interval, item_inter_num_interval, val_interval, ...): loosen them")
+        if problem is None:
+            raise
+        raise DatasetFormatError(f"Cannot read dataset {config['dataset']}: {problem}") from error
+
+
+def check_topk_fits(config, dataset):
+    """Full-sort metrics at k need at least k items to rank (RecBole fails in torch.topk otherwise)."""
+    topk = config["topk"] or []
+    largest = max(topk if isinstance(topk, (list, tuple)) else [topk])
+    items = dataset.item_num - 1  # without the padding item
+    if isinstance(largest, int) and largest > items:
+        raise ConfigurationError(
+            f"topk {list(topk)} asks for the top {largest} items, and dataset {config['dataset']} has {items} items: "
+            f"set topk to values <= {items} (e.g. --topk=[{min(5, items)}]) and valid_metric to one of them."
+        )

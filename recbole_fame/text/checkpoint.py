@@ -68,7 +68,41 @@ def _open(path):
             f"{path} is a safetensors file but not a FAMETextPretrain checkpoint (no '{FORMAT}' metadata). "
             "Pass the .safetensors file that `run_recbole_fame.py --model=FAMETextPretrain` saved."
         )
-    return handle, json.loads(header["recbole_fame"])
+    return handle, parse_metadata(path, header["recbole_fame"])
+
+
+def parse_metadata(path, text):
+    """The checked metadata dict of ``path`` from its JSON ``text``: one :class:`CheckpointError` naming the file
+    and the field for JSON that does not parse, is not an object, or lacks or mistypes what the loaders read."""
+    try:
+        metadata = json.loads(text)
+    except ValueError as error:  # JSONDecodeError
+        raise CheckpointError(f"{path}: its metadata is not valid JSON ({error}); the file is corrupt or was not "
+                              "written by FAMETextPretrain.") from error
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{path}: its metadata must be a JSON object, it is a JSON {type(metadata).__name__}.")
+    if metadata.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not the metadata of a FAMETextPretrain checkpoint (format is "
+                              f"{metadata.get('format')!r}, expected {FORMAT!r})")
+    version = metadata.get("version")
+    if not (isinstance(version, int) and not isinstance(version, bool) and version >= 1):
+        raise CheckpointError(f"{path}: its metadata's version must be an integer >= 1, it is {version!r}.")
+    if version > VERSION:
+        raise CheckpointError(f"{path} has format version {version}; this recbole_fame reads up to {VERSION}: upgrade it")
+    for key in ("n_items", "hidden_size", "n_heads"):
+        value = metadata.get(key)
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            raise CheckpointError(f"{path}: its metadata's {key} must be an integer >= 1, it is {value!r}.")
+    encoder = metadata.get("encoder")
+    if not (isinstance(encoder, dict) and isinstance(encoder.get("name"), str)):
+        raise CheckpointError(f"{path}: its metadata lacks the encoder (an object with a name), it has {encoder!r}.")
+    if not isinstance(metadata.get("dataset"), str):
+        raise CheckpointError(f"{path}: its metadata's dataset must be a name, it is {metadata.get('dataset')!r}.")
+    if not isinstance(metadata.get("item_tokens", []), list):
+        raise CheckpointError(f"{path}: its metadata's item_tokens must be a list of tokens.")
+    if metadata.get("report") is not None and not isinstance(metadata["report"], dict):
+        raise CheckpointError(f"{path}: its metadata's report must be a JSON object.")
+    return metadata
 
 
 def read_text_metadata(path):
@@ -77,17 +111,19 @@ def read_text_metadata(path):
     if path.suffix == ".json":
         if not path.is_file():
             raise CheckpointError(f"Text pre-training metadata not found: {path}")
-        metadata = json.loads(path.read_text(encoding="utf-8"))
-        if metadata.get("format") != FORMAT:
-            raise CheckpointError(f"{path} is not the metadata of a FAMETextPretrain checkpoint")
-        return metadata
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CheckpointError(f"Cannot read the text pre-training metadata {path}: {error}") from error
+        return parse_metadata(path, text)
     return _open(path)[1]
 
 
 def load_text_checkpoint(path):
     """``(tensors, metadata)`` of a checkpoint; tensors on CPU."""
     handle, metadata = _open(path)
-    tensors = {name: handle.get_tensor(name) for name in handle.keys()}
-    if metadata.get("version", 0) > VERSION:
-        raise CheckpointError(f"{path} has format version {metadata['version']}; this recbole_fame reads up to {VERSION}: upgrade it")
+    try:
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise CheckpointError(f"Cannot read the tensors of {path}: the file is truncated or corrupt ({error}).") from error
     return tensors, metadata

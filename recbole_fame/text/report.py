@@ -32,10 +32,16 @@ def main(argv=None):
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
+    try:
+        table = format_report(report)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        print(f"error: {args.checkpoint} holds a malformed report ({type(error).__name__}: {error}): "
+              "the file was edited or not written by FAMETextPretrain", file=sys.stderr)
+        return 2
     print(f"{args.checkpoint}: dataset {metadata['dataset']}, {metadata['n_items'] - 1} items, "
           f"hidden_size {metadata['hidden_size']}, n_heads {metadata['n_heads']}, encoder {metadata['encoder']['name']}, "
           f"best epoch {metadata.get('epoch')}")
-    print(format_report(report))
+    print(table)
     return 0
 
 

@@ -1,0 +1,194 @@
+"""Checks of the settings every run reads, made once when :class:`recbole_fame.config.Config` is built.
+
+RecBole keeps a command-line value it cannot ``eval`` as a string (``--trust_checkpoint=no`` is the string
+``'no'``, which is true), and lets a bad number reach the trainer or the dataloader, where it ends in a
+traceback (``--epochs=two``, ``--train_batch_size=0``) or, worse, in a run that "succeeds" (``--epochs=0``
+reports the test metrics of an untrained model). Here every such setting is checked before anything is
+read or trained, and the first bad one ends the run in one :class:`~recbole_fame.errors.ConfigurationError`
+that names it:
+
+* booleans (:data:`BOOLEAN_SETTINGS`) accept ``True``/``False``, ``true``/``false`` and ``1``/``0`` and are
+  stored as real bools; anything else is refused;
+* counts (epochs, batch sizes, ``MAX_ITEM_LIST_LENGTH``, ``topk``, ...) must be integers >= 1;
+* ``learning_rate`` must be a finite number > 0, ``weight_decay`` a finite number >= 0, ``learner`` one of
+  RecBole's optimizers (RecBole falls back to Adam), ``clip_grad_norm`` a mapping with ``max_norm``, and
+  ``valid_metric`` a metric of ``metrics`` at a k of ``topk``;
+* a model's sizes (``hidden_size``, ``embedding_size``, ``n_heads``, ``n_layers``, ``inner_size``, where its own
+  yaml has them) must be integers >= 1, and a model whose own yaml has both ``hidden_size`` and ``n_heads`` (SASRec, BERT4Rec, FAME, ...) needs the
+  first divisible by the second;
+* settings that make RecBole unpickle a file (``dataset_save_path``, ``dataloaders_save_path``) or
+  ``torch.load`` one (RecBole models' pre-training files) follow the checkpoint trust rule of
+  :mod:`recbole_fame.checkpoint`: inside ``checkpoint_dir``, or anywhere with ``trust_checkpoint: True``.
+"""
+
+import math
+import os
+import re
+
+from recbole_fame.errors import ConfigurationError
+
+#: Every boolean setting the plugin or RecBole's trainer, dataloaders and dataset read.
+BOOLEAN_SETTINGS = (
+    # recbole_fame
+    "trust_checkpoint", "save_last_checkpoint", "length_bucketing", "detect_anomaly", "eval_exclude_history",
+    # FAME
+    "scale_by_heads", "attention_residual",
+    # RecBole
+    "use_gpu", "reproducibility", "show_progress", "save_dataset", "save_dataloaders", "log_wandb", "shuffle",
+    "require_pow", "enable_amp", "enable_scaler", "repeatable",
+)
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+
+#: Integer settings that must be >= 1.
+POSITIVE_INTEGER_SETTINGS = (
+    "epochs", "train_batch_size", "eval_batch_size", "eval_step", "stopping_step", "MAX_ITEM_LIST_LENGTH",
+    "bucket_batches",
+)
+
+#: RecBole's optimizers (Trainer._build_optimizer).
+LEARNERS = ("adam", "adamw", "sgd", "adagrad", "rmsprop", "sparse_adam")
+
+#: Model sizes that must be integers >= 1 for a model whose own yaml defines them.
+MODEL_SIZE_SETTINGS = ("hidden_size", "embedding_size", "n_heads", "n_layers", "inner_size")
+
+#: Settings naming a file RecBole unpickles (pickle.load) or torch.loads, by the models that read them.
+PICKLED_FILE_SETTINGS = {
+    "dataset_save_path": "RecBole's create_dataset unpickles it",
+    "dataloaders_save_path": "RecBole's data_preparation unpickles it",
+    "pre_model_path": "RecBole's S3Rec, RaCT and ConvNCF torch.load it",
+    "pretrain_path": "RecBole's NAIS torch.loads it",
+    "mf_pretrain_path": "RecBole's NeuMF torch.loads it",
+    "mlp_pretrain_path": "RecBole's NeuMF torch.loads it",
+    "warm_up": "RecBole's KD_DAGFM torch.loads it",
+}
+
+
+def parse_bool(key, value):
+    """``value`` as a bool, or a :class:`ConfigurationError` naming ``key``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ConfigurationError(
+        f"{key} must be True or False (true/false and 1/0 are read too), got {value!r}: --{key}=True or --{key}=False."
+    )
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _inside(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([path, folder]) == folder
+
+
+def check_booleans(config, cfg):
+    for key in BOOLEAN_SETTINGS:
+        if key not in cfg:
+            continue
+        value = cfg[key]
+        if value is None and config.internal_config_dict.get(key) is None:
+            continue  # a setting nobody gave
+        cfg[key] = parse_bool(key, value)
+
+
+def check_numbers(config, cfg):
+    for key in POSITIVE_INTEGER_SETTINGS:
+        if key in cfg and cfg[key] is not None and not (_is_int(cfg[key]) and cfg[key] >= 1):
+            raise ConfigurationError(f"{key} must be an integer >= 1, got {cfg[key]!r}")
+    topk = cfg.get("topk")
+    for k in topk if isinstance(topk, (list, tuple)) else [topk]:
+        if not (_is_int(k) and k >= 1):
+            raise ConfigurationError(f"topk must be an integer >= 1 or a list of them, got {topk!r}")
+    if "learning_rate" in cfg:
+        lr = cfg["learning_rate"]
+        if not (_is_number(lr) and math.isfinite(lr) and lr > 0):
+            raise ConfigurationError(f"learning_rate must be a finite number > 0, got {lr!r} (e.g. --learning_rate=0.001)")
+    if cfg.get("weight_decay") is not None:
+        wd = cfg["weight_decay"]
+        if not (_is_number(wd) and math.isfinite(wd) and wd >= 0):
+            raise ConfigurationError(f"weight_decay must be a finite number >= 0, got {wd!r}")
+    if cfg.get("seed") is not None and not _is_int(cfg["seed"]):
+        raise ConfigurationError(f"seed must be an integer, got {cfg['seed']!r}")
+    # RecBole's Transformer models split hidden_size into n_heads heads (RecBole itself fails in the first layer)
+    model_defaults = getattr(config, "_recbole_fame_model_keys", ())
+    for key in MODEL_SIZE_SETTINGS:  # sizes of the models whose own yaml has them
+        if key in model_defaults and not (_is_int(cfg.get(key)) and cfg[key] >= 1):
+            raise ConfigurationError(f"{key} must be an integer >= 1, got {cfg.get(key)!r}")
+    if "hidden_size" in model_defaults and "n_heads" in model_defaults:
+        hidden, heads = cfg.get("hidden_size"), cfg.get("n_heads")
+        if hidden % heads:
+            raise ConfigurationError(
+                f"hidden_size ({hidden}) must be divisible by n_heads ({heads}): each attention head of "
+                f"{getattr(config, 'model', None)} works on hidden_size / n_heads dimensions. Choose e.g. n_heads in "
+                f"{[h for h in (1, 2, 4, 8, 16) if hidden % h == 0]}."
+            )
+    check_metrics(cfg)
+    learner = cfg.get("learner")
+    if learner is not None and not (isinstance(learner, str) and learner.lower() in LEARNERS):
+        # RecBole trains with Adam after a warning: a typo would silently change the run
+        raise ConfigurationError(f"learner must be one of {', '.join(LEARNERS)}, got {learner!r}")
+    clip = cfg.get("clip_grad_norm")
+    if clip is not None and not (isinstance(clip, dict) and "max_norm" in clip):
+        raise ConfigurationError(f"clip_grad_norm must be a mapping of torch's clip_grad_norm_ arguments such as "
+                                 f"\"{{'max_norm': 5.0}}\", got {clip!r}")
+    teacher = cfg.get("teacher")
+    if teacher is not None and not (
+        isinstance(teacher, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", teacher)
+    ):
+        # RecBole's KD_DAGFM eval()s this setting: only a plain model name may reach it
+        raise ConfigurationError(f"teacher must be a model name such as CrossNet, got {teacher!r} (it is not evaluated)")
+
+
+def check_metrics(cfg):
+    """valid_metric must be one the evaluation computes: a metric of ``metrics`` at a k of ``topk`` (RecBole
+    otherwise ends the first validation in a KeyError)."""
+    valid, metrics, topk = cfg.get("valid_metric"), cfg.get("metrics"), cfg.get("topk")
+    if valid is None or metrics is None:
+        return
+    metrics = [metrics] if isinstance(metrics, str) else metrics
+    if not isinstance(valid, str) or not isinstance(metrics, (list, tuple)):
+        raise ConfigurationError(f"valid_metric must be a name such as NDCG@10, got {valid!r}")
+    names = {str(m).lower() for m in metrics}
+    name, at, k = valid.lower().partition("@")
+    ks = topk if isinstance(topk, (list, tuple)) else [topk]
+    if name not in names or (at and not (k.isdigit() and int(k) in ks)):
+        offered = [f"{m}@{t}" for m in metrics for t in ks][:8]
+        raise ConfigurationError(
+            f"valid_metric {valid} is not computed by this run (metrics {list(metrics)}, topk {list(ks)}): choose one of "
+            f"{', '.join(offered)}{', ...' if len(offered) == 8 else ''}, or add its metric and k to metrics and topk."
+        )
+
+
+def check_pickled_files(config):
+    """Refuse a setting that would make RecBole unpickle a file from outside ``checkpoint_dir`` without the opt-in
+    (``config``: a Config or a plain dict of settings)."""
+    get = config.get if isinstance(config, dict) else (lambda key: config[key] if key in config else None)
+    if get("trust_checkpoint") is True:
+        return
+    checkpoint_dir = get("checkpoint_dir") or "saved"
+    for key, why in PICKLED_FILE_SETTINGS.items():
+        path = get(key)
+        if not path or not isinstance(path, (str, os.PathLike)):
+            continue
+        if not _inside(path, checkpoint_dir):
+            raise ConfigurationError(
+                f"Refusing {key}={path}: {why}, and a Python pickle can run code when it is loaded; the file is not "
+                f"in the run's checkpoint_dir ({checkpoint_dir}), so nothing was read. Move it there, or opt in if you "
+                "trust where it came from: trust_checkpoint: True (--trust_checkpoint=True)."
+            )
+
+
+def validate(config, cfg):
+    """Every check above on ``cfg``, the final settings of the Config ``config`` before RecBole reads them (in
+    place: booleans become real bools)."""
+    check_booleans(config, cfg)
+    check_numbers(config, cfg)
+    check_pickled_files(cfg)
