@@ -17,6 +17,7 @@ from recbole.utils import get_environment, init_logger, init_seed, set_color
 from recbole_fame.config import Config
 from recbole_fame.data.utils import data_preparation
 from recbole_fame.errors import ConfigurationError, RecBoleFameError
+from recbole_fame.results import plain_numbers
 from recbole_fame.training_state import last_checkpoint_file
 from recbole_fame.utils import create_dataset, get_model, get_trainer
 
@@ -103,6 +104,7 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
     last_file = last_checkpoint_file(trainer.saved_model_file)
     epochs = len(trainer.train_loss_dict)
     test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
+    best_valid_score, best_valid_result, test_result = plain_numbers((best_valid_score, best_valid_result, test_result))
 
     logger.info("The running environment of this training is as follows:\n" + get_environment(config).draw())
     logger.info(set_color("best valid ", "yellow") + f": {best_valid_result}")
@@ -147,6 +149,7 @@ def objective_function(config_dict=None, config_file_list=None, saved=True):
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     best_valid_score, best_valid_result = trainer.fit(train_data, valid_data, verbose=False, saved=saved)
     test_result = trainer.evaluate(test_data, load_best_model=saved)
+    best_valid_score, best_valid_result, test_result = plain_numbers((best_valid_score, best_valid_result, test_result))
     if "ray.tune" in sys.modules:
         from ray import tune
 
