@@ -25,14 +25,21 @@ sys.path.insert(0, ROOT)
 K = 10
 
 
-def per_user_metrics(run_file):
-    """Test user ids (sorted) and each one's NDCG@K and HR@K under the run's best checkpoint, and the run's JSON."""
+def per_user_ranks(run_file, exclude_history=None):
+    """Test user ids (sorted), each one's 0-based rank of the held-out item under the run's best checkpoint, and
+    the run's JSON.
+
+    ``exclude_history`` (True/False) scores the checkpoint under that protocol (``eval_exclude_history``)
+    instead of the run's own; under the run's own protocol the recomputed means are checked against its JSON.
+    """
     from recbole_fame import load_data_and_model
 
     with open(run_file) as f:
         run = json.load(f)
     checkpoint = run["checkpoint"]
-    _, model, _, _, _, test_data = load_data_and_model(checkpoint, checkpoint_dir=os.path.dirname(checkpoint))
+    overrides = {} if exclude_history is None else {"eval_exclude_history": exclude_history}
+    _, model, _, _, _, test_data = load_data_and_model(checkpoint, checkpoint_dir=os.path.dirname(checkpoint),
+                                                       config_dict=overrides)
     model.eval()
     uid_field = test_data._dataset.uid_field
     users, ranks = [], []
@@ -40,21 +47,36 @@ def per_user_metrics(run_file):
         for interaction, history_index, positive_u, positive_i in test_data:
             scores = model.full_sort_predict(interaction).view(len(interaction), -1)
             scores[:, 0] = -torch.inf  # the padding item
-            if history_index is not None:
+            if history_index is not None:  # a hidden target is scored -inf too: a miss
                 scores[history_index] = -torch.inf
             positive = scores[positive_u, positive_i]
-            ranks.append((scores > positive[:, None]).sum(dim=1))  # 0 = first; leave-one-out: one positive per user
+            # 0 = first; a hidden target (-inf) ranks behind every item
+            ranks.append((scores > positive[:, None]).sum(dim=1) + torch.isinf(positive) * scores.size(1))
             users.append(interaction[uid_field][positive_u])
     users, ranks = torch.cat(users).numpy(), torch.cat(ranks).numpy()
-    hit = (ranks < K).astype(float)
-    ndcg = hit / np.log2(ranks + 2)
-    for name, values in ((f"ndcg@{K}", ndcg), (f"hit@{K}", hit)):
-        recorded = run["test_result"][name]
-        if abs(values.mean() - recorded) > 6e-5:  # RecBole rounds to 4 decimals
-            raise SystemExit(f"error: {run_file}: recomputed {name} {values.mean():.5f} differs from the recorded "
-                             f"{recorded}: the checkpoint is not the run's (re-run it, or fix 'checkpoint' in the JSON)")
+    own_protocol = exclude_history is None or bool(exclude_history) == bool(run["settings"].get("eval_exclude_history"))
+    if own_protocol:
+        for name, values in metrics_of(ranks, K).items():
+            recorded = run["test_result"][name]
+            if abs(values.mean() - recorded) > 6e-5:  # RecBole rounds to 4 decimals
+                raise SystemExit(f"error: {run_file}: recomputed {name} {values.mean():.5f} differs from the recorded "
+                                 f"{recorded}: the checkpoint is not the run's (re-run it, or fix 'checkpoint' in the "
+                                 "JSON)")
     order = np.argsort(users)
-    return users[order], ndcg[order], hit[order], run
+    return users[order], ranks[order], run
+
+
+def metrics_of(ranks, k):
+    """Per-user NDCG@k and HR@k of 0-based ranks (one held-out item per user)."""
+    hit = (ranks < k).astype(float)
+    return {f"ndcg@{k}": hit / np.log2(ranks + 2), f"hit@{k}": hit}
+
+
+def per_user_metrics(run_file, exclude_history=None):
+    """Test user ids (sorted) and each one's NDCG@K and HR@K under the run's best checkpoint, and the run's JSON."""
+    users, ranks, run = per_user_ranks(run_file, exclude_history)
+    metrics = metrics_of(ranks, K)
+    return users, metrics[f"ndcg@{K}"], metrics[f"hit@{K}"], run
 
 
 def paired(base, other):

@@ -165,6 +165,19 @@ def user_test_input(dataset, test_data, model, user_token):
     return item_seq, item_seq_len, int(inter[model.ITEM_ID][row])
 
 
+def hidden_items(test_data, user_token, dataset):
+    """The item ids the test evaluation hides for this user (``eval_exclude_history``), as a LongTensor."""
+    history = getattr(test_data, "history", None)
+    if history is None:
+        return torch.zeros(0, dtype=torch.long)
+    from recbole_fame.data.history import HISTORY_LENGTH_FIELD
+
+    inter = test_data._dataset.inter_feat
+    row = int(torch.nonzero(inter[dataset.uid_field] == dataset.field2token_id[dataset.uid_field][user_token])[-1])
+    _, items = history.hidden(inter[dataset.uid_field][row : row + 1], inter[HISTORY_LENGTH_FIELD][row : row + 1])
+    return items
+
+
 def title_field(dataset):
     """The item feature holding titles, or None."""
     if dataset.item_feat is None:
@@ -236,8 +249,10 @@ def explain_user(config, model, dataset, test_data, user_token, topk=10):
     head_scores = out["head_scores"][0].float().cpu()  # [H, V]
     fused = out["scores"][0].float().cpu()  # [V]
     equal = equal_weight_scores(head_scores, model.head_mixing)
+    hidden = hidden_items(test_data, user_token, dataset)
     for scores in (head_scores, fused, equal):
         scores[..., 0] = -float("inf")  # the padding item is never recommended
+        scores[..., hidden] = -float("inf")  # eval_exclude_history: the user's earlier items, as in the test
     gate = out["gate"][0].float().cpu()
     experts = out["expert_weights"][0].float().cpu()  # [H, N]
     name = item_namer(dataset)
@@ -259,6 +274,7 @@ def explain_user(config, model, dataset, test_data, user_token, topk=10):
         "title_field": title_field(dataset),
         "history": [described(i) for i in item_seq[0, :length].tolist()],
         "held_out": described(held_out),
+        "hidden_history_items": len(hidden),  # eval_exclude_history: items ranked last (0 when off)
         "gate": gate.tolist(),
         "expert_weights": experts.tolist(),
         "heads": [

@@ -163,11 +163,13 @@ def objective_function(config_dict=None, config_file_list=None, saved=True):
     }
 
 
-def load_data_and_model(model_file, trust_checkpoint=False, checkpoint_dir="saved"):
+def load_data_and_model(model_file, trust_checkpoint=False, checkpoint_dir="saved", config_dict=None):
     """Rebuild the configuration, dataset, dataloaders and trained model from a checkpoint.
 
     The checkpoint is a pickle: it is read only from inside ``checkpoint_dir`` (RecBole's default folder for
-    the runs' own checkpoints) unless ``trust_checkpoint`` is True.
+    the runs' own checkpoints) unless ``trust_checkpoint`` is True. ``config_dict`` overrides settings of the
+    checkpoint's configuration that shape the data, e.g. ``{"eval_exclude_history": False}`` to score the same
+    weights under RecBole's protocol.
     """
 
     import torch
@@ -182,6 +184,8 @@ def load_data_and_model(model_file, trust_checkpoint=False, checkpoint_dir="save
     # is unpickled: without this a process that only loads a checkpoint fails in Trainer.evaluate
     config.compatibility_settings()
     config["single_spec"], config["local_rank"] = True, 0  # a checkpoint of a DDP run loads in one process
+    for key, value in (config_dict or {}).items():
+        config[key] = value
     config["device"] = torch.device("cuda" if torch.cuda.is_available() and config["use_gpu"] else "cpu")
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)

@@ -144,3 +144,17 @@ def test_dataset_without_the_checkpoints_items_is_refused(trained, tmp_path, cap
     err = capsys.readouterr().err
     assert "does not hold the checkpoint's items" in err and "50 items" in err and "40 items" in err
     assert "Traceback" not in err
+
+
+def test_report_hides_the_users_history_under_eval_exclude_history(tmp_path, capsys):
+    """With eval_exclude_history the report ranks as the test does: none of the user's earlier items is listed."""
+    settings = tiny_settings(tmp_path, epochs=1, eval_exclude_history=True, MAX_ITEM_LIST_LENGTH=5)
+    checkpoint = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings)["saved_model_file"]
+    out_json = tmp_path / "u1.json"
+    assert main(["--checkpoint", checkpoint, "--trust_checkpoint", "--user", "u1", "--topk", "20",
+                 "--json", str(out_json)]) == 0
+    report = json.loads(out_json.read_text())
+    earlier = set(user_items("u1")[:-1])  # the whole history, beyond the 5 items of the model's input
+    assert len(report["history"]) == 5 and report["hidden_history_items"] == len(user_items("u1")) - 1
+    for ranked in [report["fused"], report["equal_weight"], *report["heads"]]:
+        assert not earlier & {i["item"] for i in ranked["topk"]}

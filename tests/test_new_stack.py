@@ -85,8 +85,8 @@ def _item_tokens(dataset, field, item):
     return [dataset.field2id_token[field][int(i)] for i in ids if i != 0]
 
 
-@pytest.mark.parametrize("train_mode", ["prefix", "sequence"])
-def test_empty_token_seq_cells_load_as_empty_sequences(tmp_path, settings, monkeypatch, train_mode):
+@pytest.mark.parametrize("train_mode, exclude_history", [("prefix", False), ("prefix", True), ("sequence", False)])
+def test_empty_token_seq_cells_load_as_empty_sequences(tmp_path, settings, monkeypatch, train_mode, exclude_history):
     """pandas 3 (copy on write) broke RecBole's token_seq loading: an empty cell stopped it ('float' object has
     no attribute 'split') and any item token_seq field failed in _remap. The plugin's dataset classes load
     them on pandas 2 and 3 alike, and leave no temporary file behind."""
@@ -98,7 +98,7 @@ def test_empty_token_seq_cells_load_as_empty_sequences(tmp_path, settings, monke
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     fields = ["item_id", "title", "genre", "brand"]
     config = Config(model="FAME", dataset="gappy", config_dict=settings(
-        data_path=str(tmp_path / "data"), train_mode=train_mode,
+        data_path=str(tmp_path / "data"), train_mode=train_mode, eval_exclude_history=exclude_history,
         load_col={"inter": ["user_id", "item_id", "timestamp"], "item": fields}))
     dataset = create_dataset(config)
     assert list(scratch.iterdir()) == []
@@ -106,7 +106,9 @@ def test_empty_token_seq_cells_load_as_empty_sequences(tmp_path, settings, monke
         assert _item_tokens(dataset, "title", item) == row[1].split()
         assert _item_tokens(dataset, "genre", item) == row[2].split()
         assert _item_tokens(dataset, "brand", item) == ([row[3]] if row[3] else [])
-    if int(pd.__version__.split(".")[0]) < 3 and train_mode == "prefix":
+    train = dataset.build()[0]
+    assert len(train) > 0 and (getattr(dataset, "user_history", None) is not None) == exclude_history
+    if int(pd.__version__.split(".")[0]) < 3 and train_mode == "prefix" and not exclude_history:
         # where RecBole's own loading works, the plugin's class gives exactly its features
         from recbole.data.dataset import SequentialDataset
 

@@ -24,6 +24,13 @@ from recbole.data.dataset import SequentialDataset
 from recbole.data.interaction import Interaction
 from recbole.utils import FeatureType, ModelType
 
+from recbole_fame.data.history import (
+    HISTORY_LENGTH_FIELD,
+    HistoryRecordingMixin,
+    UserHistory,
+    dataset_class_recording_history,
+    excludes_history,
+)
 from recbole_fame.utils import get_model, require
 
 
@@ -137,14 +144,21 @@ class PrefixDataset(SeqFieldLoading, SequentialDataset):
     pandas 3 too (:class:`SeqFieldLoading`)."""
 
 
+class PrefixDatasetWithHistory(HistoryRecordingMixin, PrefixDataset):
+    """:class:`PrefixDataset` recording every user's history for ``eval_exclude_history``."""
+
+
 def prefix_dataset_class(config):
-    """The dataset class of the prefix mode: RecBole's choice (None) on pandas 2, where RecBole's loading works;
-    on pandas 3, :class:`PrefixDataset` where RecBole would build its ``SequentialDataset``."""
+    """The dataset class of the prefix mode. On pandas 2, where RecBole's loading works: RecBole's choice (None),
+    or the one recording the users' histories for ``eval_exclude_history``. On pandas 3, where RecBole would
+    build its ``SequentialDataset``: :class:`PrefixDataset` (:class:`PrefixDatasetWithHistory`)."""
     import recbole.data.dataset as recbole_datasets
 
-    if int(pd.__version__.split(".")[0]) < 3 or hasattr(recbole_datasets, f"{config['model']}Dataset"):
-        return None
-    return PrefixDataset if config["MODEL_TYPE"] == ModelType.SEQUENTIAL else None
+    records_history = excludes_history(config)
+    if (int(pd.__version__.split(".")[0]) < 3 or hasattr(recbole_datasets, f"{config['model']}Dataset")
+            or config["MODEL_TYPE"] != ModelType.SEQUENTIAL):
+        return recbole_class_recording_history(config) if records_history else None
+    return PrefixDatasetWithHistory if records_history else PrefixDataset
 
 
 class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
@@ -172,6 +186,10 @@ class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
         position = np.arange(rows) - user_start  # the row's index in its user's sequence
         samples = np.repeat(counts - 1, counts)  # a sample per interaction but the user's first
         sample = position - 1  # the row's index among its user's samples
+        records_history = excludes_history(self.config)  # the whole sequences (recbole_fame.data.history)
+        if records_history:
+            self.user_history = UserHistory.from_sorted(user_ids, self.inter_feat[self.iid_field].numpy(),
+                                                        self.user_num)
         train_samples = samples - np.minimum(2, samples - 1)  # what RecBole's leave-one-out leaves to training
         keep = (position >= 1) & ((sample >= train_samples) | ((train_samples - 1 - sample) % window == 0))
 
@@ -185,6 +203,8 @@ class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
 
         new_data = self.inter_feat[target]
         new_dict = {self.item_list_length_field: torch.from_numpy(length.astype(np.int64))}
+        if records_history:
+            new_dict[HISTORY_LENGTH_FIELD] = torch.from_numpy(position[target].astype(np.int64))
         for field in self.inter_feat:
             if field == self.uid_field:
                 continue
@@ -217,3 +237,12 @@ def dataset_class_for(config):
         "use it with FAME, or set train_mode: prefix.",
     )
     return SequenceTrainingDataset
+
+
+def recbole_class_recording_history(config):
+    """RecBole's dataset class for this model (as RecBole's ``create_dataset`` picks it), recording every user's
+    whole history for ``eval_exclude_history``."""
+    import recbole.data.dataset as recbole_datasets
+
+    recbole_class = getattr(recbole_datasets, f"{config['model']}Dataset", recbole_datasets.SequentialDataset)
+    return dataset_class_recording_history(recbole_class)

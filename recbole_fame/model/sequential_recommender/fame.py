@@ -27,6 +27,7 @@ from recbole.utils import InputType
 
 from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, trim_padding
 from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting
+from recbole_fame.model.transformer import use_fused_gelu
 from recbole_fame.utils import model_settings, require
 
 SETTINGS = (
@@ -108,6 +109,7 @@ class FAME(SequentialRecommender):
             hidden_act=self.hidden_act,
             layer_norm_eps=self.layer_norm_eps,
         )
+        use_fused_gelu(self.trm_encoder)  # torch's one-kernel gelu for RecBole's Python one, same values
         self.LayerNorm = nn.LayerNorm(self.hidden_size, eps=self.layer_norm_eps)
         self.dropout = nn.Dropout(self.hidden_dropout_prob)
 

@@ -10,6 +10,12 @@ names (so its checkpoints warm-start FAME), that can also train the way the orig
 ``train_mode: sequence`` every position of a training sequence predicts its next item under full-softmax
 cross-entropy (see :mod:`recbole_fame.data.dataset`). It is the baseline to compare FAME against when both
 train in that efficient mode. With ``train_mode: prefix`` it is RecBole's SASRec.
+
+Two things are computed more cheaply than RecBole's SASRec computes them, to float tolerance the same values:
+its feed-forward layers use torch's fused gelu (:func:`~recbole_fame.model.transformer.use_fused_gelu`), and
+outside training (``model.eval()``: validation, test, ``full_sort_predict``) the last layer runs only at the
+scored position (:func:`~recbole_fame.model.transformer.encode_last_position`). Training keeps RecBole's
+computation, dropout masks included.
 """
 
 import torch
@@ -17,6 +23,7 @@ from recbole.model.sequential_recommender import SASRec
 
 from recbole_fame.model.layers import trim_padding
 from recbole_fame.model.sequence_loss import SequenceLoss
+from recbole_fame.model.transformer import encode_last_position, use_fused_gelu
 from recbole_fame.utils import require
 
 
@@ -33,15 +40,24 @@ class SASRecSeq(SASRec):
             "train_mode 'sequence' needs the plugin's dataset: build it with recbole_fame.create_dataset.",
         )
         self.sequence_loss = SequenceLoss(config, dataset)  # train_mode: sequence
+        use_fused_gelu(self.trm_encoder)
 
-    def encode_all_positions(self, item_seq, item_seq_len):
-        """SASRec's output at every position, [B, L', d] (on CPU, padding beyond the longest sequence trimmed)."""
+    def _embed(self, item_seq, item_seq_len):
+        # on CPU, padding beyond the longest sequence trimmed
         item_seq = trim_padding(item_seq, item_seq_len)
         positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
         hidden = self.dropout(self.LayerNorm(self.item_embedding(item_seq) + self.position_embedding(positions)))
-        return self.trm_encoder(hidden, self.get_attention_mask(item_seq), output_all_encoded_layers=False)[-1]
+        return hidden, self.get_attention_mask(item_seq)
+
+    def encode_all_positions(self, item_seq, item_seq_len):
+        """SASRec's output at every position, [B, L', d] (on CPU, padding beyond the longest sequence trimmed)."""
+        hidden, attention_mask = self._embed(item_seq, item_seq_len)
+        return self.trm_encoder(hidden, attention_mask, output_all_encoded_layers=False)[-1]
 
     def forward(self, item_seq, item_seq_len):
+        if not self.training:  # only the scored position through the last layer
+            hidden, attention_mask = self._embed(item_seq, item_seq_len)
+            return encode_last_position(self.trm_encoder, hidden, attention_mask, item_seq_len - 1)  # [B, d]
         output = self.encode_all_positions(item_seq, item_seq_len)
         return self.gather_indexes(output, item_seq_len - 1)  # [B, d]
 

@@ -1,0 +1,89 @@
+"""Evaluation computes only what is scored, with the same values: torch's fused gelu for RecBole's Python gelu,
+and SASRecSeq's last layer only at the scored position."""
+
+import pytest
+import torch
+from recbole.model.layers import FeedForward, TransformerEncoder
+
+from recbole_fame import Config, create_dataset, data_preparation, get_model
+from recbole_fame.model.transformer import encode_last_position, use_fused_gelu
+
+
+def split(settings, **overrides):
+    config = Config(model=overrides.pop("model", "FAME"), dataset="tiny", config_dict=settings(**overrides))
+    train_data, valid_data, test_data = data_preparation(config, create_dataset(config))
+    return config, train_data, valid_data, test_data
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_fused_gelu_is_recbole_gelu(dtype):
+    """RecBole's gelu is the erf form, x * 0.5 * (1 + erf(x / sqrt(2))); torch's default gelu is the same."""
+    layer = FeedForward(8, 16, 0.0, "gelu", 1e-12)
+    x = torch.cat([torch.linspace(-12, 12, 20001, dtype=dtype), torch.randn(10000, dtype=dtype) * 3])
+    x.requires_grad_(True)
+    reference = layer.gelu(x)
+    fused = torch.nn.functional.gelu(x)
+    tolerance = {"atol": 1e-6, "rtol": 1e-6} if dtype == torch.float32 else {"atol": 1e-14, "rtol": 1e-14}
+    torch.testing.assert_close(fused, reference, **tolerance)
+    grad_reference, = torch.autograd.grad(reference.sum(), x)
+    grad_fused, = torch.autograd.grad(fused.sum(), x)
+    torch.testing.assert_close(grad_fused, grad_reference, **tolerance)
+
+
+def test_fused_gelu_is_set_on_the_plugin_models_only(settings):
+    """FAME's lower layers and SASRecSeq's layers use the fused gelu; RecBole's class and RecBole's SASRec keep theirs."""
+    from recbole.model.sequential_recommender import SASRec
+
+    config, train_data, _, _ = split(settings, model="SASRecSeq", loss_type="CE")
+    dataset = train_data._dataset
+    ours = get_model("SASRecSeq")(config, dataset)
+    feed_forwards = [m for m in ours.modules() if isinstance(m, FeedForward)]
+    assert feed_forwards and all(m.intermediate_act_fn is torch.nn.functional.gelu for m in feed_forwards)
+    recbole = SASRec(config, dataset)
+    assert all(m.intermediate_act_fn.__func__ is FeedForward.gelu for m in recbole.modules() if isinstance(m, FeedForward))
+    config, train_data, _, _ = split(settings, model="FAME", n_layers=3)
+    fame = get_model("FAME")(config, train_data._dataset)
+    feed_forwards = [m for m in fame.trm_encoder.modules() if isinstance(m, FeedForward)]
+    assert len(feed_forwards) == 2 and all(m.intermediate_act_fn is torch.nn.functional.gelu for m in feed_forwards)
+    assert set(fame.state_dict()) == set(get_model("FAME")(config, train_data._dataset).state_dict())
+    relu = TransformerEncoder(n_layers=1, hidden_act="relu")
+    assert use_fused_gelu(relu) == 0  # other activations are left alone
+
+
+@pytest.mark.parametrize("n_layers", [1, 2, 3])
+def test_last_position_encoding_is_the_encoder_output_there(n_layers):
+    torch.manual_seed(0)
+    encoder = TransformerEncoder(n_layers=n_layers, n_heads=2, hidden_size=16, inner_size=32).eval()
+    batch, length = 7, 9
+    hidden = torch.randn(batch, length, 16)
+    lengths = torch.tensor([1, 9, 3, 4, 9, 2, 5])
+    valid = torch.arange(length)[None, :] < lengths[:, None]
+    causal = torch.tril(torch.ones(length, length, dtype=torch.bool))
+    mask = torch.where(valid[:, None, None, :] & causal, 0.0, -10000.0)
+    full = encoder(hidden, mask, output_all_encoded_layers=False)[-1][torch.arange(batch), lengths - 1]
+    torch.testing.assert_close(encode_last_position(encoder, hidden, mask, lengths - 1), full, atol=1e-5, rtol=1e-5)
+
+
+def test_sasrecseq_scores_only_the_last_position_at_evaluation(settings):
+    """In eval mode SASRecSeq's last feed-forward sees one position per sequence; scores are RecBole's SASRec's
+    (float32, and float64 to 1e-12)."""
+    from recbole.model.sequential_recommender import SASRec
+
+    config, train_data, _, test_data = split(settings, model="SASRecSeq", loss_type="CE")
+    dataset = train_data._dataset
+    torch.manual_seed(0)
+    ours = get_model("SASRecSeq")(config, dataset).eval()
+    recbole = SASRec(config, dataset).eval()
+    recbole.load_state_dict(ours.state_dict())
+    shapes = []
+    ours.trm_encoder.layer[-1].feed_forward.register_forward_hook(lambda m, args, out: shapes.append(tuple(args[0].shape)))
+    batch = next(iter(test_data))[0]
+    with torch.no_grad():
+        torch.testing.assert_close(ours.full_sort_predict(batch), recbole.full_sort_predict(batch), atol=1e-5, rtol=1e-5)
+        assert shapes == [(len(batch), 1, config["hidden_size"])]
+        ours.double(), recbole.double()
+        torch.testing.assert_close(ours.full_sort_predict(batch), recbole.full_sort_predict(batch), atol=1e-12, rtol=0)
+    ours.train()
+    shapes.clear()
+    ours.calculate_loss(train_data._dataset.inter_feat[:8])
+    assert shapes[0][1] > 1  # training keeps RecBole's computation at every position
