@@ -38,7 +38,7 @@ for version in $PYTHONS; do
     venv=$VENV_ROOT/py$version
     (
         echo "# scripts/check_stacks.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(git rev-parse --short HEAD 2>/dev/null)" \
-             "$(git diff --quiet HEAD 2>/dev/null || echo '(with uncommitted changes)')"
+             "$(git diff --quiet HEAD -- . ":(exclude)$OUT" 2>/dev/null || echo '(with uncommitted changes)')"
         echo "# python: $python; venv: $venv; TORCH=${TORCH:-auto}; $(nproc --all) CPU cores"
         start=$(date +%s)
         PYTHON=$python VENV=$venv bash scripts/setup.sh 2>&1 | grep -v "^WARNING: Location .* is ignored"
