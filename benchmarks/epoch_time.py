@@ -5,7 +5,7 @@ and optimizer as the runner does and times one full pass over the training loade
 batches): forward, backward and Adam step of every batch (no validation), reporting training samples, steps
 and seconds. The setups' steps are interleaved (one step of each in turn, until every loader is exhausted), so
 a slow phase of a shared machine slows all of them alike. detect_anomaly (0 unless given) is autograd's anomaly
-detection, which RecBole's sine.py leaves on and the plugin switches off (recbole_fame/compat.py).
+detection, which RecBole's sine.py leaves on and the plugin's trainers switch off (recbole_fame/trainer/trainer.py).
 
     python benchmarks/epoch_time.py --dataset=amazon-beauty --out=results/epoch_time_cpu.md
     python benchmarks/epoch_time.py --setups SASRec:prefix:0:256:1,SASRec:prefix:0:256:0 --max_steps=150

@@ -1,29 +1,48 @@
 """recbole_fame: the FAME sequential recommender (WSDM 2025) as a RecBole plugin.
 
-Importing the package adds back the numpy aliases RecBole 1.2.1 needs and fixes RecBole's ``Trainer`` for
-torch >= 2.6 checkpoints, non-finite losses, exact resume and CPU multi-process training, and switches off the
-autograd anomaly detection RecBole's ``sine.py`` leaves on (see :mod:`recbole_fame.compat`).
+Importing the package adds back the numpy aliases RecBole 1.2.1 needs and changes nothing else: no class or
+module attribute of RecBole, no torch flag (see :mod:`recbole_fame.compat`). The plugin's fixes of RecBole's
+trainer live in its trainer classes (``get_trainer``, :mod:`recbole_fame.trainer`); ``patch_recbole()`` applies
+them to RecBole's own ``Trainer`` for pipelines that keep it.
+
+The names below are imported when first used, so that ``import recbole_fame`` does not import RecBole's
+sequential models (whose ``sine.py`` switches autograd's anomaly detection on for the whole process).
 """
 
-from recbole_fame.compat import add_numpy_aliases, patch_recbole_trainer, switch_off_recbole_anomaly_detection
+import importlib
+
+from recbole_fame.compat import add_numpy_aliases, patch_recbole
 
 add_numpy_aliases()
-patch_recbole_trainer()
-switch_off_recbole_anomaly_detection()
-
-from recbole_fame.config import Config  # noqa: E402
-from recbole_fame.data.utils import data_preparation  # noqa: E402
-from recbole_fame.model.sequential_recommender import FAME, FAMETextPretrain, SASRecSeq  # noqa: E402
-from recbole_fame.quick_start import (  # noqa: E402
-    load_data_and_model,
-    objective_function,
-    run,
-    run_recbole_fame,
-)
-from recbole_fame.utils import create_dataset, get_model, get_trainer  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = [
-    "Config", "FAME", "FAMETextPretrain", "SASRecSeq", "create_dataset", "data_preparation", "get_model", "get_trainer", "load_data_and_model",
-    "objective_function", "run", "run_recbole_fame",
-]
+
+_EXPORTS = {
+    "Config": "recbole_fame.config",
+    "FAME": "recbole_fame.model.sequential_recommender.fame",
+    "FAMETextPretrain": "recbole_fame.model.sequential_recommender.fametextpretrain",
+    "SASRecSeq": "recbole_fame.model.sequential_recommender.sasrecseq",
+    "Trainer": "recbole_fame.trainer.trainer",
+    "create_dataset": "recbole_fame.data.utils",
+    "data_preparation": "recbole_fame.data.utils",
+    "get_model": "recbole_fame.registry",
+    "get_trainer": "recbole_fame.registry",
+    "load_data_and_model": "recbole_fame.quick_start",
+    "objective_function": "recbole_fame.quick_start",
+    "run": "recbole_fame.quick_start",
+    "run_recbole_fame": "recbole_fame.quick_start",
+}
+
+__all__ = sorted([*_EXPORTS, "patch_recbole"])
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,6 +1,6 @@
 """RecBole's ``Config`` with the plugin's models and yaml files.
 
-As in RecBole-GNN, the model name is resolved with :func:`recbole_fame.utils.get_model` (plugin first,
+As in RecBole-GNN, the model name is resolved with :func:`recbole_fame.registry.get_model` (plugin first,
 then RecBole), and the plugin's yaml files are layered over RecBole's own defaults:
 
 1. RecBole's overall, model and dataset yaml (what RecBole alone would read);
@@ -11,8 +11,8 @@ then RecBole), and the plugin's yaml files are layered over RecBole's own defaul
 Models trained with ``loss_type: CE`` (FAME, SASRec, GRU4Rec, BERT4Rec, ...) get
 ``train_neg_sample_args: ~`` unless the user sets it. Config files, ``config_dict`` and ``--key=value`` on the command line still override all of these.
 On a machine without CUDA (or with ``use_gpu: False``), multi-process runs use the gloo backend on CPU,
-where RecBole alone would require NCCL. Building a Config sets autograd's anomaly detection to its
-``detect_anomaly`` (default False), which RecBole's ``sine.py`` would otherwise leave on.
+where RecBole alone would require NCCL. ``detect_anomaly`` (default False) is applied by the plugin's trainers
+while they train (:mod:`recbole_fame.trainer.trainer`); building a Config changes no global flag.
 """
 
 import os
@@ -21,16 +21,11 @@ import numpy as np
 import torch
 from recbole.config import Config as RecBoleConfig
 
-from recbole_fame.utils import get_model, properties_dir, property_file
+from recbole_fame.registry import get_model
+from recbole_fame.defaults import properties_dir, property_file
 
 
 class Config(RecBoleConfig):
-    def __init__(self, model=None, dataset=None, config_file_list=None, config_dict=None):
-        super().__init__(model, dataset, config_file_list, config_dict)
-        # RecBole's sine.py switches anomaly detection on for the whole process (recbole_fame.compat); a run
-        # gets it only when it asks: a debugging mode, 1.6-1.7x the time of a training step.
-        torch.autograd.set_detect_anomaly(bool(self["detect_anomaly"]))
-
     def compatibility_settings(self):
         # RecBole assigns numpy aliases some of which numpy 2 removed; set only the missing ones.
         for name, value in (

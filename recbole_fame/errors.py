@@ -61,3 +61,9 @@ def output_error(what, path, error, fix):
     else:
         why, remedy = reason, fix
     return OutputError(f"Cannot write {what} {path}: {why}. Nothing was left half-written; {remedy}.")
+
+
+def require(condition, message):
+    """Raise :class:`ConfigurationError` with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise ConfigurationError(message)

@@ -79,7 +79,7 @@ def read_checkpoint_header(path, trust_checkpoint=False):
 def check_is_fame(model_name):
     """Refuse checkpoints of models without FAME's heads, gate and experts."""
     from recbole_fame.model.sequential_recommender import FAME
-    from recbole_fame.utils import get_model
+    from recbole_fame.registry import get_model
 
     try:
         model_class = get_model(model_name)

@@ -1,7 +1,23 @@
-"""Small helpers shared by the plugin's writers of files (dataset converters, text caches and checkpoints,
-last-epoch checkpoints), which all write to a temporary file and move it into place."""
+"""Writing files so that none is ever left half-written: the one atomic writer of the plugin.
 
+Dataset converters (:mod:`recbole_fame.prepare.common`), text caches and checkpoints
+(:mod:`recbole_fame.text.cache`) and the trainers' checkpoints (:mod:`recbole_fame.training_state`) all write
+through :func:`atomic_write`: each file goes to a temporary file beside it, named
+``.<name>.<host>.<pid>.<random>.tmp``, and is moved into place with :func:`os.replace` only when complete.
+A writer that is killed leaves only such a temporary file; the next write of the same target removes it
+when its writer is gone (see :func:`remove_stale_temporaries`).
+"""
+
+import contextlib
+import glob
 import os
+import secrets
+import socket
+import time
+from pathlib import Path
+
+#: a temporary file whose writer cannot be told from its name (older versions' names) is stale after this long
+STALE_UNNAMED_SECONDS = 3600
 
 
 def default_file_mode():
@@ -10,3 +26,99 @@ def default_file_mode():
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def _host():
+    return socket.gethostname().replace(os.sep, "_") or "host"
+
+
+def temporary_name(path):
+    """A fresh temporary file name beside ``path`` that names its writer (host and process)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def create_temporary(path):
+    """Create (exclusively, private until moved into place) and return a temporary file beside ``path``."""
+    tmp = temporary_name(path)
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    return tmp
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):  # another user's process (or no such number)
+        return pid > 0
+    return True
+
+
+def _is_stale(candidate, prefix, host):
+    """Whether the temporary file ``candidate`` (a Path named ``<prefix><writer>.tmp``) belongs to a writer that
+    is gone."""
+    writer = candidate.name[len(prefix): -len(".tmp")].rsplit(".", 2)  # [host (dots allowed), pid, random]
+    if len(writer) == 3 and writer[1].isdigit() and writer[0]:
+        if writer[0] != host:
+            return False  # written from another machine (a shared folder): its process cannot be checked here
+        return not _process_alive(int(writer[1]))
+    try:  # a name without its writer (mkstemp's, of older versions): stale once old enough
+        return time.time() - candidate.stat().st_mtime > STALE_UNNAMED_SECONDS
+    except OSError:
+        return False
+
+
+def remove_stale_temporaries(path):
+    """Remove the temporary files of ``path`` left by writers that were killed: those of a process of this
+    machine that no longer runs, and unnamed ones (older versions') older than an hour. Temporary files of
+    running writers and of other machines are left alone. Returns the removed paths."""
+    path = Path(path)
+    host, removed = _host(), []
+    if not path.parent.is_dir():
+        return removed
+    for prefix in (f".{path.name}.", f"{path.name}."):  # the second: older versions' last checkpoints
+        for candidate in path.parent.glob(glob.escape(prefix) + "*.tmp"):
+            if _is_stale(candidate, prefix, host):
+                with contextlib.suppress(OSError):
+                    candidate.unlink()
+                    removed.append(candidate)
+    return removed
+
+
+def atomic_write(targets):
+    """Write several files so that none is left half-written.
+
+    ``targets`` is a list of ``(path, write)``, where ``write(temporary_path)`` writes the whole content of
+    the file to the path it is given. Each file goes to a temporary file in its own folder (created if
+    missing); only when all are complete are they moved into place with :func:`os.replace`, one after the
+    other. Before the first write, stale temporary files of the same targets are removed
+    (:func:`remove_stale_temporaries`). On any error the temporary files are removed and the error is raised
+    unchanged; the files already at the paths are left as they were. The files get the usual permissions
+    (0666 less the umask).
+    """
+    temporary = []
+    try:
+        for path, write in targets:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(path)
+            tmp = create_temporary(path)
+            temporary.append((tmp, path))
+            write(str(tmp))
+        mode = default_file_mode()
+        for tmp, path in temporary:
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in temporary:
+            with contextlib.suppress(OSError):  # moved into place, or removed already
+                os.remove(tmp)
+
+
+def write_bytes(path, data):
+    """Write ``data`` to the file ``path`` and flush it to disk."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())

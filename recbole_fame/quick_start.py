@@ -12,14 +12,15 @@ import time
 from logging import getLogger
 
 import torch.distributed as dist
-from recbole.utils import get_environment, init_logger, init_seed, set_color
+from recbole.utils import get_environment, init_seed, set_color
 
+from recbole_fame.compat import init_logger
 from recbole_fame.config import Config
-from recbole_fame.data.utils import data_preparation
+from recbole_fame.data.utils import create_dataset, data_preparation
 from recbole_fame.errors import ConfigurationError, RecBoleFameError
+from recbole_fame.registry import get_model, get_trainer
 from recbole_fame.results import plain_numbers
 from recbole_fame.training_state import last_checkpoint_file
-from recbole_fame.utils import create_dataset, get_model, get_trainer
 
 
 def make_config(**kwargs):

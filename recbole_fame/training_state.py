@@ -2,8 +2,8 @@
 
 RecBole saves a checkpoint only when the validation score improves, and without the random number
 generators, so ``Trainer.resume_checkpoint`` continues from the best epoch (not the last one) with fresh
-randomness (other dropout masks, another shuffle). The plugin's patched trainer (see
-:mod:`recbole_fame.compat`) therefore also keeps a *last* checkpoint next to the best one,
+randomness (other dropout masks, another shuffle). The plugin's trainers (see
+:mod:`recbole_fame.trainer.trainer`) therefore also keeps a *last* checkpoint next to the best one,
 ``<best file without .pth>-last.pth``, rewritten at the start of every epoch after the first, i.e. with the
 state at the end of the previous epoch (its validation and early-stopping bookkeeping included):
 
@@ -25,12 +25,12 @@ loaders (knowledge-graph models) resume from the last epoch, but not bit for bit
 
 import os
 import random
-import tempfile
 
 import numpy as np
 import torch
 
-from recbole_fame.files import default_file_mode
+from recbole_fame.errors import OutputError, output_error
+from recbole_fame.files import atomic_write, default_file_mode
 
 # the attributes of RecBole's training dataloaders that hold torch generators (RecBole's shuffling
 # generator and the length-bucketed loader's own)
@@ -63,11 +63,13 @@ def claim_checkpoint_name(trainer):
     RecBole names it ``<model>-<local time to the second>.pth``, so two runs that start in the same second
     (seeds in parallel, a tuning sweep) write the same file and each tests the other's weights. The first
     write creates the name exclusively (atomic across processes); a name that exists already gets the first
-    free suffix ``-1``, ``-2``, ... Called once per trainer; a resumed run owns the file it resumed from.
+    free suffix ``-1``, ``-2``, ... Claimed once per trainer (``trainer.checkpoint_name_claimed``); a resumed
+    run owns the file it resumed from.
     """
-    if getattr(trainer, "_recbole_fame_name_claimed", False):
+    if trainer.checkpoint_name_claimed:
         return trainer.saved_model_file
-    trainer._recbole_fame_name_claimed = True
+    trainer.checkpoint_name_claimed = True
+    os.makedirs(os.path.dirname(trainer.saved_model_file) or ".", exist_ok=True)
     stem, extension = os.path.splitext(trainer.saved_model_file)
     candidate, number = trainer.saved_model_file, 0
     while True:
@@ -82,6 +84,22 @@ def claim_checkpoint_name(trainer):
                                f"this run's best checkpoint is {candidate}")
         trainer.saved_model_file = candidate
     return candidate
+
+
+def save_checkpoint_file(state, path, what):
+    """``torch.save`` ``state`` to ``path`` through :func:`recbole_fame.files.atomic_write`: a temporary file
+    beside it, moved into place when complete, so that a failed write (a full disk, a kill) leaves the
+    previous file as it was and no partial file. A failure is one :class:`~recbole_fame.errors.OutputError`
+    naming the file (``what``: e.g. "the best checkpoint") and the fix."""
+    fix = "set checkpoint_dir to another folder (--checkpoint_dir=...)"
+    try:
+        atomic_write([(path, lambda tmp: torch.save(state, tmp, pickle_protocol=4))])
+    except OSError as error:
+        raise output_error(what, path, error, fix) from error
+    except RuntimeError as error:  # torch's zip writer reports a failed write (e.g. a full disk) as a RuntimeError
+        raise OutputError(f"Cannot write {what} {path}: {error}. Nothing was left half-written (the previous "
+                          f"file, if any, is as it was); free some disk space or {fix}.") from error
+    return path
 
 
 def changed_training_settings(saved_config, config):
@@ -123,7 +141,7 @@ def set_loader_generator_states(train_data, states):
 
 
 def save_last_checkpoint(trainer, train_data, epoch):
-    """Write the state after ``epoch`` to the trainer's last checkpoint (temporary file, then rename, so a
+    """Write the state after ``epoch`` to the trainer's last checkpoint (:func:`save_checkpoint_file`, so a
     run killed while writing keeps the previous one)."""
     path = last_checkpoint_file(trainer.saved_model_file)
     state = {
@@ -140,14 +158,4 @@ def save_last_checkpoint(trainer, train_data, epoch):
         "random_states": random_states(),
         "loader_generator_states": loader_generator_states(train_data),
     }
-    handle, temporary = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp",
-                                         dir=os.path.dirname(path) or ".")
-    os.close(handle)
-    try:
-        torch.save(state, temporary, pickle_protocol=4)
-        os.chmod(temporary, default_file_mode())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path
+    return save_checkpoint_file(state, path, "the last-epoch checkpoint")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import recbole_fame  # noqa: F401  (applies the numpy/torch compatibility fixes first)
+import recbole_fame  # noqa: F401  (adds back the numpy aliases RecBole needs, first)
 
 TEST_DATA = Path(__file__).resolve().parent / "test_data"
 
@@ -51,6 +51,16 @@ def isolated_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", [sys.argv[0]])
     yield
+
+
+@pytest.fixture
+def patched_recbole():
+    """``recbole_fame.patch_recbole()`` for one test, undone afterwards (the other tests see RecBole as it is)."""
+    from recbole_fame import compat
+
+    compat.patch_recbole()
+    yield
+    compat._unpatch_recbole()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """FAME trains: normalised weights, gradients everywhere, small configurations, the runner end to end,
 the warm start from SASRec and the drop-in RecBole pipeline."""
 
+import os
 import shutil
 
 import pytest
@@ -144,9 +145,8 @@ def test_warm_start_refuses_checkpoint_outside_checkpoint_dir(settings, tmp_path
     assert model is not None
 
 
-def test_drop_in_recbole_pipeline_needs_nothing_fame_specific(tmp_path):
-    """RecBole's own Config, create_dataset, data_preparation and Trainer, with only data settings."""
-    config = RecBoleConfig(
+def drop_in_config(tmp_path):
+    return RecBoleConfig(
         model=FAME,
         dataset="tiny",
         config_dict={
@@ -159,41 +159,34 @@ def test_drop_in_recbole_pipeline_needs_nothing_fame_specific(tmp_path):
             "use_gpu": False,
         },
     )
+
+
+@pytest.mark.parametrize("way", ["the plugin's Trainer", "RecBole's Trainer after patch_recbole()"])
+def test_drop_in_recbole_pipeline_needs_nothing_fame_specific(tmp_path, request, way):
+    """RecBole's own Config, create_dataset and data_preparation with only data settings, and either the
+    plugin's Trainer or RecBole's own after the explicit recbole_fame.patch_recbole()."""
+    from recbole_fame.trainer import Trainer as PluginTrainer
+
+    if way.startswith("RecBole"):
+        request.getfixturevalue("patched_recbole")
+    config = drop_in_config(tmp_path)
     train_data, valid_data, test_data = data_preparation(config, recbole_create_dataset(config))
     model = FAME(config, train_data._dataset)
     assert (model.n_heads, model.num_experts, model.hidden_size) == (4, 4, 64)  # FAME.yaml defaults
-    trainer = Trainer(config, model)
+    trainer = (PluginTrainer if way.startswith("the plugin") else Trainer)(config, model)
     trainer.fit(train_data, valid_data, saved=True, show_progress=False)
     result = trainer.evaluate(test_data, load_best_model=True)
     assert "ndcg@10" in result and 0 <= result["ndcg@10"] <= 1
 
 
-def test_slice_initialisation_gives_each_head_its_slice_of_the_item_embedding(settings):
-    model, _ = model_and_batch(settings, n_heads=4, facet_init="slice")
-    items = model.item_embedding.weight
-    sub = model.facet_prediction.head_item_embeddings(items)  # [H, V, d']
-    torch.testing.assert_close(sub, items.view(items.size(0), 4, -1).transpose(0, 1))
-
-
-def test_a_fresh_process_loads_a_checkpoint_and_evaluates_it(settings, tmp_path):
-    """RecBole's NDCG uses np.float, an alias RecBole's Config adds when it is built but not when a checkpoint's
-    config is unpickled: a script that only loads a checkpoint used to fail in Trainer.evaluate."""
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    result = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=1), saved=True)
-    script = (
-        "import json, sys\n"
-        "from recbole_fame import get_trainer, load_data_and_model\n"
-        "config, model, _, _, _, test_data = load_data_and_model(sys.argv[1], trust_checkpoint=True)\n"
-        "trainer = get_trainer(config['MODEL_TYPE'], config['model'])(config, model)\n"
-        "print(json.dumps({k: float(v) for k, v in trainer.evaluate(test_data, load_best_model=False).items()}))\n"
-    )
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]), OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", script, result["saved_model_file"]], capture_output=True, text=True,
-                         cwd=tmp_path, env=env, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == pytest.approx(dict(result["test_result"]), abs=1e-4)
+def test_without_the_patch_recbole_trainer_is_recbole_own(tmp_path):
+    """Importing recbole_fame changes nothing of RecBole: its Trainer still loads with torch's defaults (which,
+    on torch >= 2.6, refuse RecBole's pickled Config) and keeps no last-epoch checkpoint."""
+    config = drop_in_config(tmp_path)
+    train_data, valid_data, test_data = data_preparation(config, recbole_create_dataset(config))
+    trainer = Trainer(config, FAME(config, train_data._dataset))
+    trainer.fit(train_data, valid_data, saved=True, show_progress=False)
+    assert [p.name for p in (tmp_path / "saved").iterdir()] == [os.path.basename(trainer.saved_model_file)]
+    if tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 6):
+        with pytest.raises(Exception, match="weights_only"):
+            trainer.evaluate(test_data, load_best_model=True)

@@ -21,6 +21,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from recbole_fame import files
 from recbole_fame.errors import OutputError, RecBoleFameError
 from recbole_fame.prepare import common
 from recbole_fame.prepare.__main__ import main as prepare_main
@@ -66,10 +67,10 @@ def disk_full(error_if=lambda path: True):
 
 def permission_denied(monkeypatch):
     """Make creating a temporary file fail as in a folder that is not writable."""
-    def mkstemp(suffix=None, prefix=None, dir=None, text=False):
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.path.join(dir, f"{prefix}XXXX{suffix}"))
+    def create_temporary(path):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(files.temporary_name(path)))
 
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(files, "create_temporary", create_temporary)
 
 
 @contextlib.contextmanager

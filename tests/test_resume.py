@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from recbole.trainer import Trainer
-
 from recbole_fame import run_recbole_fame
 from recbole_fame.errors import CheckpointError
+from recbole_fame.trainer import RecBoleFameTrainerMixin
 
 
 class Killed(BaseException):
@@ -16,14 +15,14 @@ class Killed(BaseException):
 
 def kill_during(monkeypatch, epoch, step):
     """Make training die at ``step`` of ``epoch`` (after that step's loss, before its update)."""
-    check = Trainer._check_nan
+    check = RecBoleFameTrainerMixin._check_nan
 
     def check_then_die(self, loss):
         check(self, loss)
-        if self._recbole_fame_position == [epoch, step]:
+        if self.train_position == [epoch, step]:
             raise Killed
 
-    monkeypatch.setattr(Trainer, "_check_nan", check_then_die)
+    monkeypatch.setattr(RecBoleFameTrainerMixin, "_check_nan", check_then_die)
 
 
 MODES = {

@@ -22,7 +22,6 @@ FAME_SPACE = {  # key: (valid values, bad values)
     "attn_dropout_prob": ([0.0, 0.5, 0.99], BAD_PROBABILITY),
     "loss_type": (["CE"], ["BPR", None, 1]),
     "head_mixing": (["logits", "probs"], BAD_CHOICE),
-    "train_mode": (["prefix", "sequence"], BAD_CHOICE),
     "sequence_loss_weighting": (["target", "batch"], BAD_CHOICE),
     "attention_residual": ([True, False], ["yes", 1, None]),
     "scale_by_heads": ([False], ["yes", 1, None]),

@@ -17,10 +17,7 @@ from recbole_fame import (
     run_recbole_fame,
 )
 from recbole_fame.errors import CheckpointError, ConfigurationError
-from recbole_fame.model.sequential_recommender.fametextpretrain import (
-    FAMETextPretrain,
-    alternation,
-)
+from recbole_fame.model.sequential_recommender.fametextpretrain import FAMETextPretrain
 from recbole_fame.model.text_warm_start import block_selector
 from recbole_fame.text import encoder as encoder_module
 from recbole_fame.text import (
@@ -31,6 +28,7 @@ from recbole_fame.text import (
 )
 from recbole_fame.text.encoder import TextEncoder, resolve_encoder
 from recbole_fame.text.report import main as report_main
+from recbole_fame.trainer.text_pretrain import alternation
 from tests.conftest import TEST_DATA, tiny_settings
 
 LOAD_COL = {"inter": ["user_id", "item_id", "timestamp"], "item": ["item_id", "title", "genre", "brand"]}
@@ -320,3 +318,20 @@ def test_report_figures_on_a_sample_of_queries_match_the_full_computation():
     per_row = (labels[nearest_neighbours(embedding, 4)] == labels[:, None, :]).squeeze(-1).float().mean(1)
     assert label_precision(embedding, labels, 4, queries) == pytest.approx(per_row[queries].mean().item())
     assert label_precision(embedding, labels, 4) == pytest.approx(per_row.mean().item())
+
+
+def test_runs_started_in_the_same_second_keep_their_own_text_checkpoints(settings, tiny_encoder, monkeypatch):
+    """The text trainer wrote its checkpoint without claiming the name: two runs started in the same second shared
+    one file, and the first run reported the second run's test result. Now the second gets ``...-1``."""
+    from recbole.trainer import trainer
+
+    monkeypatch.setattr(trainer, "get_local_time", lambda: "Nov-29-2026_17-08-32")
+    first = run_recbole_fame(model="FAMETextPretrain", dataset="tiny",
+                             config_dict=text_settings(settings, tiny_encoder, n_heads=2, epochs=1))
+    second = run_recbole_fame(model="FAMETextPretrain", dataset="tiny",
+                              config_dict=text_settings(settings, tiny_encoder, n_heads=4, epochs=1))
+    assert first["saved_model_file"].endswith("FAMETextPretrain-Nov-29-2026_17-08-32.safetensors")
+    assert second["saved_model_file"].endswith("FAMETextPretrain-Nov-29-2026_17-08-32-1.safetensors")
+    for run, heads in ((first, 2), (second, 4)):
+        assert read_text_metadata(run["saved_model_file"])["n_heads"] == heads
+        assert read_text_metadata(run["saved_model_file"][: -len(".safetensors")] + ".json")["n_heads"] == heads

@@ -2,35 +2,28 @@
 
 With ``length_bucketing: True``, each epoch shuffles the samples, sorts them by length within chunks of
 ``bucket_batches`` batches, cuts the chunks into batches and shuffles the batches. Every sample is still seen
-once per epoch. For the models of ``TRIMMABLE_MODELS`` each batch's sequence fields are also cut to its longest
-sequence, so batches of short sequences cost less: those models' scores cannot depend on the padding after a
+once per epoch. For the models that support batch trimming (:mod:`recbole_fame.capabilities`) each batch's
+sequence fields are also cut to its longest sequence, so batches of short sequences cost less: those models' scores cannot depend on the padding after a
 sequence's last item (FAME and SASRecSeq trim it themselves; RecBole's SASRec and CORE mask it in attention,
 GRU4Rec is causal and reads position ``item_length - 1``). Other models get bucketed batches at full width:
 FEARec, for one, filters the padded sequence in the frequency domain, so its width matters.
 
 Bucketing keeps a model's objective only where the batch loss is a mean over samples of one target each, as for
-the models above. Models of ``BUCKETING_REFUSED`` are refused with the reason.
+the models above. Models whose ``length_bucketing_refused`` capability gives a reason are refused with it.
 """
 
 import numpy as np
 import torch
 from recbole.data.dataloader import TrainDataLoader
 
-# checked by tests/test_sequence_mode.py::test_trimming_a_batch_changes_no_score_of_a_trimmable_model
-TRIMMABLE_MODELS = frozenset({"FAME", "SASRecSeq", "SASRec", "GRU4Rec", "CORE"})
-
-# checked by tests/test_sequence_mode.py::test_bert4rec_is_refused_length_bucketing_for_a_reason
-BUCKETING_REFUSED = {
-    "BERT4Rec": "RecBole's BERT4Rec averages its loss over the masked items of a batch and never counts a mask "
-                "at the first position, so a batch of one-item sequences has no target and a NaN loss, and batches "
-                "sorted by length would weigh each masked item differently from RecBole's shuffled batches",
-}
+from recbole_fame.capabilities import supports_batch_trimming
+from recbole_fame.registry import get_model
 
 
 class LengthBucketedTrainDataLoader(TrainDataLoader):
     def __init__(self, config, dataset, sampler, shuffle=True):
         self.bucket_batches = config["bucket_batches"] or 50
-        self.trims_batches = config["model"] in TRIMMABLE_MODELS
+        self.trims_batches = supports_batch_trimming(get_model(config["model"]))
         self._order = None
         self._epoch_generator = torch.Generator().manual_seed(config["seed"])
         super().__init__(config, dataset, sampler, shuffle=False)  # the order is ours, see _new_order

@@ -24,6 +24,7 @@ from recbole.data.dataset import SequentialDataset
 from recbole.data.interaction import Interaction
 from recbole.utils import FeatureType, ModelType
 
+from recbole_fame.capabilities import supports_sequence_training
 from recbole_fame.data.history import (
     HISTORY_LENGTH_FIELD,
     HistoryRecordingMixin,
@@ -31,7 +32,9 @@ from recbole_fame.data.history import (
     dataset_class_recording_history,
     excludes_history,
 )
-from recbole_fame.utils import get_model, require
+from recbole_fame.registry import get_model
+from recbole_fame.defaults import train_mode
+from recbole_fame.errors import require
 
 
 class SeqFieldLoading:
@@ -226,13 +229,10 @@ class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
 
 def dataset_class_for(config):
     """The plugin dataset class for this configuration, or None for RecBole's default."""
-    train_mode = config["train_mode"] or "prefix"
-    if train_mode == "prefix":
+    if train_mode(config) == "prefix":
         return prefix_dataset_class(config)
-    require(train_mode == "sequence", f"train_mode must be 'prefix' or 'sequence', got {train_mode!r}")
-    model_class = get_model(config["model"])
     require(
-        getattr(model_class, "supports_sequence_training", False),
+        supports_sequence_training(get_model(config["model"])),
         f"train_mode 'sequence' trains a loss at every position, which {config['model']} does not compute: "
         "use it with FAME, or set train_mode: prefix.",
     )

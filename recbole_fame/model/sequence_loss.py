@@ -19,7 +19,7 @@ mode's validation curve (results/beauty/modes/).
 import torch.nn.functional as F
 from torch import nn
 
-from recbole_fame.utils import require
+from recbole_fame.errors import require
 
 WEIGHTINGS = ("target", "batch")
 

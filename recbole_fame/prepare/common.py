@@ -9,10 +9,8 @@ The converters produce RecBole *atomic files*: tab-separated text with a typed h
 import csv
 import gzip
 import html
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from recbole_fame.errors import RecBoleFameError, output_error
-from recbole_fame.files import default_file_mode
+from recbole_fame.files import atomic_write
 
 #: Inputs at least this large (bytes on disk) get a progress bar.
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
@@ -403,26 +401,20 @@ def write_atomic_files(targets):
     paths are left as they were); a folder that is not writable or a full disk raises
     :class:`~recbole_fame.errors.OutputError` naming the file and the fix.
     """
-    temporary = []
-    path = None
-    try:
-        for path, frame, types in targets:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle_fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            temporary.append((tmp, path))
-            with os.fdopen(handle_fd, "w", encoding="utf-8", newline="") as handle:
+    failing = [None]
+
+    def writer(path, frame, types):
+        def write(tmp):
+            failing[0] = path
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 _write_frame(handle, frame, types, desc=f"writing {path.name}")
-        mode = default_file_mode()
-        for tmp, path in temporary:
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-    except BaseException as error:
-        for tmp, _ in temporary:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        if isinstance(error, OSError) and path is not None:
-            raise output_error("the dataset file", path, error, "pass --out with another folder") from error
-        raise
+        return write
+
+    try:
+        atomic_write([(path, writer(path, frame, types)) for path, frame, types in targets])
+    except OSError as error:
+        path = failing[0] or targets[0][0]
+        raise output_error("the dataset file", path, error, "pass --out with another folder") from error
 
 
 def write_dataset(out, name, inter, inter_types, items, item_types):

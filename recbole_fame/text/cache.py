@@ -10,11 +10,9 @@ full) is only a warning naming the file and the fix: the run goes on with the em
 and no temporary file is left behind.
 """
 
-import contextlib
+import functools
 import hashlib
 import json
-import os
-import tempfile
 from logging import getLogger
 from pathlib import Path
 
@@ -22,7 +20,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from recbole_fame.errors import output_error
-from recbole_fame.files import default_file_mode
+from recbole_fame.files import atomic_write as files_atomic_write
+from recbole_fame.files import write_bytes
 
 
 def cache_key(encoder_identity, texts):
@@ -31,40 +30,15 @@ def cache_key(encoder_identity, texts):
     return digest.hexdigest()
 
 
-def write_bytes(path, data):
-    """Write ``data`` to the file ``path`` and flush it to disk: the one low-level write of the text files."""
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
 def atomic_write(files):
-    """Write ``files``, a list of ``(path, bytes)``, so that none is left half-written.
+    """Write ``files``, a list of ``(path, bytes)``, so that none is left half-written
+    (:func:`recbole_fame.files.atomic_write`: temporary files moved into place when all are complete; on an
+    OSError, folder not writable or disk full, nothing is left behind and the error is raised)."""
+    files_atomic_write([(path, functools.partial(_write_data, data=data)) for path, data in files])
 
-    Each goes to a temporary file beside its path; only when all are complete are they moved into place with
-    ``os.replace``, one after the other (each move is atomic; between two moves a crash would leave the first
-    file new and the second old). On an error while writing (an OSError: folder not writable, disk full...)
-    the temporary files are removed and the error is raised; the files already at the paths are left as
-    they were. The files get the usual permissions (0666 less the umask), not mkstemp's private 0600.
-    """
-    temporary = []
-    try:
-        for path, data in files:
-            path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            os.close(handle)
-            temporary.append((tmp, path))
-            write_bytes(tmp, data)
-        mode = default_file_mode()
-        for tmp, path in temporary:
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in temporary:
-            with contextlib.suppress(OSError):  # moved into place, or removed already
-                os.remove(tmp)
+
+def _write_data(tmp, data):
+    write_bytes(tmp, data)
 
 
 def tensor_bytes(tensors, metadata=None):

@@ -1,6 +1,8 @@
 """The trainer of :class:`~recbole_fame.model.sequential_recommender.fametextpretrain.FAMETextPretrain`.
 
-RecBole's :class:`~recbole.trainer.Trainer` with these changes:
+The plugin's :class:`~recbole_fame.trainer.trainer.Trainer` (RecBole's ``Trainer`` with the plugin's fixes: the
+non-finite-loss stop, unique checkpoint names, anomaly detection off, CPU multi-process training) with these
+changes:
 
 * ``_train_epoch`` iterates over batches of items (``pretrain_batch_size``, all items shuffled each epoch)
   instead of the interaction loader, and alternates the heads' objectives by step or by epoch
@@ -8,7 +10,9 @@ RecBole's :class:`~recbole.trainer.Trainer` with these changes:
 * ``_valid_epoch`` scores the heads on their own tasks (label precision@k of the facet, or text-neighbour
   overlap for identity heads); the mean drives RecBole's early stopping and best-epoch choice.
 * ``_save_checkpoint`` writes the safe checkpoint FAME starts from (``<model>-<time>.safetensors`` plus a
-  ``.json`` copy of its metadata, see :mod:`recbole_fame.text.checkpoint`) instead of a pickle.
+  ``.json`` copy of its metadata, see :mod:`recbole_fame.text.checkpoint`) instead of a pickle, under a name
+  claimed for this run as the plugin's trainer claims FAME's (``...-1.safetensors`` when a run started in the
+  same second holds it; with several processes rank 0 claims it and the others learn it).
 * ``fit`` ends by reloading the best epoch, logging the facet-by-head table and storing it in the checkpoint;
   ``evaluate(load_best_model=True)`` reloads the best projections from that file before RecBole's usual
   full-sort evaluation of the model's text-similarity ranking.
@@ -41,13 +45,19 @@ from collections import Counter
 import torch
 import torch.distributed as dist
 from recbole.data.interaction import Interaction
-from recbole.trainer import Trainer
 from recbole.utils import set_color
 from tqdm import tqdm
 
-from recbole_fame.model.sequential_recommender.fametextpretrain import alternation, barrier
+from recbole_fame import training_state
+from recbole_fame.distributed import barrier
 from recbole_fame.errors import ConfigurationError, RecBoleFameError
 from recbole_fame.text.disentanglement import format_report
+from recbole_fame.trainer.trainer import Trainer
+
+
+def alternation(schedule, n_tasks, epoch, step):
+    """The task (head) trained at global step ``step`` of epoch ``epoch``: they take turns by step or by epoch."""
+    return (step if schedule == "step" else epoch) % n_tasks
 
 
 def shard_item_batches(n_items, batch_size, seed, rank, world_size):
@@ -147,7 +157,7 @@ class FAMETextPretrainTrainer(Trainer):
 
     def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
         self.model.train()
-        self._recbole_fame_position = [epoch_idx, 0]  # epoch and step for the plugin's non-finite-loss message
+        self.train_position = [epoch_idx, 0]  # epoch and step for the non-finite-loss message
         loss_func = loss_func or self.model.calculate_loss
         batches = self._item_batches(epoch_idx)
         if show_progress:
@@ -181,13 +191,19 @@ class FAMETextPretrainTrainer(Trainer):
         return self._from_rank0((sum(scores.values()) / len(scores), result))
 
     def _save_checkpoint(self, epoch, verbose=True, **kwargs):
-        saved_model_file = kwargs.pop("saved_model_file", self.saved_model_file)
+        saved_model_file = kwargs.pop("saved_model_file", None)
         failure = None
         if self.rank == 0:  # the one writer; a failed write is raised on every rank, none is left waiting
             try:
+                if saved_model_file is None:
+                    saved_model_file = training_state.claim_checkpoint_name(self)
                 self.model.save_text_checkpoint(saved_model_file, epoch=epoch, report=kwargs.pop("report", None))
-            except RecBoleFameError as error:
+            except (RecBoleFameError, OSError) as error:
                 failure = error
+        if self.distributed:  # the name rank 0 claimed, on every rank
+            self.saved_model_file = self._from_rank0(self.saved_model_file)
+            self.checkpoint_name_claimed = True
+        saved_model_file = saved_model_file or self.saved_model_file
         failure = self._from_rank0(failure)
         if failure is not None:
             raise failure

@@ -1,5 +1,19 @@
-from recbole_fame.model.sequential_recommender.fame import FAME
-from recbole_fame.model.sequential_recommender.fametextpretrain import FAMETextPretrain
-from recbole_fame.model.sequential_recommender.sasrecseq import SASRecSeq
+"""The plugin's models. Each is imported when first asked for (``from ... import FAME``), not with the package:
+importing SASRecSeq imports RecBole's sequential models, whose ``sine.py`` switches autograd's anomaly detection
+on for the whole process, and importing ``recbole_fame`` changes nothing (:mod:`recbole_fame.compat`)."""
 
-__all__ = ["FAME", "FAMETextPretrain", "SASRecSeq"]
+import importlib
+
+_MODULES = {"FAME": "fame", "FAMETextPretrain": "fametextpretrain", "SASRecSeq": "sasrecseq"}
+
+__all__ = list(_MODULES)
+
+
+def __getattr__(name):
+    if name in _MODULES:
+        return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_MODULES))

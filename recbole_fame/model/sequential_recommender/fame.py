@@ -28,12 +28,13 @@ from recbole.utils import InputType
 from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, trim_padding
 from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting
 from recbole_fame.model.transformer import use_fused_gelu
-from recbole_fame.utils import model_settings, require
+from recbole_fame.defaults import model_settings, train_mode
+from recbole_fame.errors import require
 
 SETTINGS = (
     "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",
     "hidden_act", "layer_norm_eps", "initializer_range", "loss_type", "num_experts", "head_mixing",
-    "pretrained_path", "text_pretrained_path", "train_mode", "facet_init",
+    "pretrained_path", "text_pretrained_path", "facet_init",
     "attention_residual", "scale_by_heads", "sequence_loss_weighting",
 )
 
@@ -58,7 +59,6 @@ def check_settings(s):
         )
     require(s["loss_type"] == "CE", f"FAME trains with full-softmax cross-entropy: loss_type must be 'CE', got {s['loss_type']!r}")
     require(s["head_mixing"] in ("logits", "probs"), f"head_mixing must be 'logits' or 'probs', got {s['head_mixing']!r}")
-    require(s["train_mode"] in ("prefix", "sequence"), f"train_mode must be 'prefix' or 'sequence', got {s['train_mode']!r}")
     require(isinstance(s["attention_residual"], bool), f"attention_residual must be True or False, got {s['attention_residual']!r}")
     require(isinstance(s["scale_by_heads"], bool), f"scale_by_heads must be True or False, got {s['scale_by_heads']!r}")
     require(not (s["scale_by_heads"] and s["head_mixing"] == "probs"),
@@ -71,7 +71,8 @@ class FAME(SequentialRecommender):
     r"""FAME: SASRec whose last layer predicts per facet (head) with a mixture of query experts per head."""
 
     input_type = InputType.POINTWISE
-    supports_sequence_training = True  # calculate_loss handles train_mode: sequence
+    supports_sequence_training = True  # calculate_loss handles train_mode: sequence (recbole_fame.capabilities)
+    supports_batch_trimming = True  # forward trims the padding itself
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
@@ -88,7 +89,7 @@ class FAME(SequentialRecommender):
         self.initializer_range = s["initializer_range"]
         self.num_experts = s["num_experts"]
         self.head_mixing = s["head_mixing"]
-        self.train_mode = s["train_mode"]
+        self.train_mode = train_mode(config)
         self.label_field = config["LABEL_FIELD"] or "label"
         require(
             self.train_mode == "prefix" or getattr(dataset, "trains_whole_sequences", False),

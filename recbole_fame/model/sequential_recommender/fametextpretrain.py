@@ -62,6 +62,7 @@ from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.utils import InputType
 from torch import nn
 
+from recbole_fame.distributed import barrier
 from recbole_fame.errors import CheckpointError
 from recbole_fame.text.cache import cached_text_embeddings
 from recbole_fame.text.checkpoint import load_text_checkpoint, save_text_checkpoint
@@ -74,7 +75,8 @@ from recbole_fame.text.disentanglement import (
 from recbole_fame.text.encoder import TextEncoder
 from recbole_fame.text.items import facet_labels, item_texts
 from recbole_fame.text.losses import shares_label, supcon_loss
-from recbole_fame.utils import model_settings, require
+from recbole_fame.defaults import model_settings
+from recbole_fame.errors import require
 
 IDENTITY = "identity"
 VALIDATION_QUERIES = 2048  # query items per validation score (the final report uses every item)
@@ -144,14 +146,6 @@ def head_tasks(facet_fields, n_heads, extra_heads):
     return tasks
 
 
-def barrier(device):
-    """``torch.distributed.barrier`` on ``device`` (NCCL needs the rank's GPU named, gloo takes none)."""
-    if device.type == "cuda":
-        dist.barrier(device_ids=[device.index])
-    else:
-        dist.barrier()
-
-
 def text_embeddings_once_per_machine(texts, encoder, cache_dir, config):
     """:func:`~recbole_fame.text.cache.cached_text_embeddings`; with several processes (``--nproc``), the first
     process of each machine (``local_rank`` 0) encodes and writes the cache while the others wait at a barrier,
@@ -167,11 +161,6 @@ def text_embeddings_once_per_machine(texts, encoder, cache_dir, config):
     finally:
         if first:  # also when encoding failed, so that no process is left waiting
             barrier(config["device"])
-
-
-def alternation(schedule, n_tasks, epoch, step):
-    """The task (head) trained at global step ``step`` of epoch ``epoch``: they take turns by step or by epoch."""
-    return (step if schedule == "step" else epoch) % n_tasks
 
 
 class FAMETextPretrain(SequentialRecommender):

@@ -24,16 +24,17 @@ from recbole.model.sequential_recommender import SASRec
 from recbole_fame.model.layers import trim_padding
 from recbole_fame.model.sequence_loss import SequenceLoss
 from recbole_fame.model.transformer import encode_last_position, use_fused_gelu
-from recbole_fame.utils import require
+from recbole_fame.defaults import train_mode
+from recbole_fame.errors import require
 
 
 class SASRecSeq(SASRec):
-    supports_sequence_training = True
+    supports_sequence_training = True  # recbole_fame.capabilities
+    supports_batch_trimming = True
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
-        self.train_mode = config["train_mode"] or "prefix"
-        require(self.train_mode in ("prefix", "sequence"), f"train_mode must be 'prefix' or 'sequence', got {self.train_mode!r}")
+        self.train_mode = train_mode(config)
         require(self.loss_type == "CE" or self.train_mode == "prefix", "train_mode 'sequence' needs loss_type: CE")
         require(
             self.train_mode == "prefix" or getattr(dataset, "trains_whole_sequences", False),
