@@ -5,7 +5,8 @@
 As RecBole's own ``run_hyper.py``: ``--config_files`` (space-separated yaml files), ``--params_file`` (the
 search space, one ``name type values`` line per parameter), ``--output_file`` (RecBole's text export) and
 ``--tool`` (``Hyperopt`` or ``Ray``). Added: ``--model``, ``--dataset``, ``--algo`` (``exhaustive``,
-``random`` or ``bayes``), ``--max_evals`` (trials of random/bayes search), ``--early_stop`` (stop after
+``random`` or ``bayes``), ``--max_evals`` (trials of random/bayes search; for exhaustive a cap on the
+grid's points, e.g. ``--max_evals=4`` of FAME.hyper's 30), ``--early_stop`` (stop after
 that many trials without improvement; default: never, so an exhaustive grid always runs in full) and any
 RecBole setting as ``--key=value`` (e.g. ``--epochs=15``), fixed for every trial.
 
@@ -35,8 +36,9 @@ def build_parser():
                         help="RecBole's text export; the JSON goes beside it (default: %(default)s)")
     parser.add_argument("--tool", default="Hyperopt", choices=TOOLS, help="Hyperopt (RecBole's HyperTuning) or Ray")
     parser.add_argument("--algo", default="exhaustive", choices=ALGOS, help="search algorithm (default: %(default)s)")
-    parser.add_argument("--max_evals", type=int, default=100,
-                        help="trials of random/bayes search (default: %(default)s)")
+    parser.add_argument("--max_evals", type=int, default=None,
+                        help="trials of random/bayes search (default: 100); with exhaustive, at most this many "
+                             "points of the grid (default: all; the shipped FAME.hyper is 30 full trainings)")
     parser.add_argument("--early_stop", type=int, default=None,
                         help="Hyperopt: stop after this many trials without improvement (default: never)")
     return parser

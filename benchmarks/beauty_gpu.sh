@@ -19,7 +19,9 @@
 # the wheels in .whl/ (pip download --python-version 3.12 ... recbole==1.2.1 colorlog==4.7.2 texttable thop
 # pandas==2.3.3 pytz tzdata) and dataset/amazon-beauty and $WARM carried along:
 #   python3 -m pip install --no-index --no-deps --target /tmp/site .whl/*.whl
-#   PYTHONPATH=/tmp/site:$PWD DEADLINE=440 bash benchmarks/beauty_gpu.sh     (python = that python3)
+#   PYTHONPATH=/tmp/site:$PWD PYTHON=python3 DEADLINE=440 bash benchmarks/beauty_gpu.sh
+# Parameters (environment): DATASET, SEED, OUTDIR (results), CKPT (checkpoints), WARM, DEADLINE, EXTRA,
+# COST_ARGS, PYTHON (default .venv/bin/python).
 # A rehearsal on a CPU: DATASET=ml-100k WARM=<an ml-100k SASRecSeq checkpoint> DEADLINE=120 EXTRA="epochs=2" \
 #   COST_ARGS="--heads=2 --experts=4 --steps=2" OUTDIR=/tmp/gpu_rehearsal bash benchmarks/beauty_gpu.sh
 set -uo pipefail
@@ -33,13 +35,14 @@ CKPT=${CKPT:-saved/gpu}
 WARM=${WARM:-saved/beauty/SASRecSeq-Nov-29-2026_17-08-32.pth}
 EXTRA=${EXTRA:-}
 COST_ARGS=${COST_ARGS:-"--steps=30"}
+PYTHON=${PYTHON:-.venv/bin/python}
 export OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1
 mkdir -p "$OUTDIR/logs"
 LOGS=$OUTDIR/logs
 elapsed() { echo $(( $(date +%s) - START )); }
 
 # fail fast: the stack and the GPU, before any long step
-python - <<'EOF' 2>&1 | tee "$LOGS/preflight.log" || exit 3
+"$PYTHON" - <<'EOF' 2>&1 | tee "$LOGS/preflight.log" || exit 3
 import numpy, pandas, torch, recbole, recbole_fame
 print("python", __import__("sys").version.split()[0], "numpy", numpy.__version__, "pandas", pandas.__version__,
       "torch", torch.__version__, "recbole", recbole.__version__, "cuda", torch.cuda.is_available(),
@@ -48,14 +51,14 @@ EOF
 [ -f "$WARM" ] || { echo "error: the warm start checkpoint $WARM is missing; carry it or set WARM=" >&2; exit 3; }
 
 echo "[$(elapsed) s] cost"
-python benchmarks/cost.py --dataset="$DATASET" $COST_ARGS --out="$OUTDIR/cost_gpu.md" > "$LOGS/cost.log" 2>&1 \
+"$PYTHON" benchmarks/cost.py --dataset="$DATASET" $COST_ARGS --out="$OUTDIR/cost_gpu.md" > "$LOGS/cost.log" 2>&1 \
     || echo "cost.py failed: see $LOGS/cost.log"
 
 COMMON="epochs=200 stopping_step=5 show_progress=False $EXTRA"
 # compare.py LOGNAME CHECKPOINT_SUBDIR MODELS SETTINGS...
 compare() {
     local name=$1 sub=$2 models=$3; shift 3
-    python benchmarks/compare.py --dataset="$DATASET" --out="$OUTDIR" --seed="$SEED" \
+    "$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$OUTDIR" --seed="$SEED" \
         --set $COMMON checkpoint_dir="$CKPT/$sub" "$@" --models "$models" > "$LOGS/$name.log" 2>&1
 }
 # the warm start is our own checkpoint from outside the run's checkpoint_dir: trusted explicitly
@@ -66,7 +69,7 @@ compare fearec fearec "FEARec=FEARec:length_bucketing=False" train_batch_size=25
 compare sasrec_prefix sasrec_prefix "SASRecSeq (prefix mode)=SASRecSeq:n_heads=2,train_mode=prefix,train_batch_size=256" \
     length_bucketing=True &
 compare sasrec_sequence sasrec_sequence \
-    "SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq:n_heads=2,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target" \
+    "SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq:n_heads=2,train_mode=sequence,train_batch_size=44,train_batch_unit=sequences,sequence_loss_weighting=target" \
     length_bucketing=True &
 compare fame_residual fame_residual "FAME H2 N4 attention residual (warm start, prefix mode)=FAME:$W,attention_residual=True" \
     train_mode=prefix length_bucketing=True train_batch_size=256 &
@@ -74,7 +77,7 @@ compare fame fame "FAME H2 N4 (warm start, prefix mode)=FAME:$W" train_mode=pref
 while [ -n "$(jobs -rp)" ] && [ "$(elapsed)" -lt "$DEADLINE" ]; do sleep 5; done
 if [ -n "$(jobs -rp)" ]; then
     echo "[$(elapsed) s] deadline: stopping the runs still training"
-    python -c "
+    "$PYTHON" -c "
 import psutil, time
 runs = [p for p in psutil.process_iter(['cmdline']) if 'benchmarks/compare.py' in ' '.join(p.info['cmdline'] or [])]
 for p in runs: p.terminate()
@@ -87,17 +90,17 @@ wait
 echo "[$(elapsed) s] recording capped runs"
 for job in "$OUTDIR"/*.json.job; do
     [ -e "$job" ] || continue
-    last=$(python -c "
+    last=$("$PYTHON" -c "
 import glob, json, os, sys
 job = json.load(open(sys.argv[1]))
 files = glob.glob(os.path.join(job['settings']['checkpoint_dir'], job['model'] + '-*-last.pth'))
 print(max(files, key=os.path.getmtime) if files else '')" "$job")
     if [ -z "$last" ]; then echo "$job: no epoch finished, nothing to record"; continue; fi
-    python benchmarks/finish_capped.py "$job" "$last" > "$LOGS/capped-$(basename "$job" .json.job).log" 2>&1 \
+    "$PYTHON" benchmarks/finish_capped.py "$job" "$last" > "$LOGS/capped-$(basename "$job" .json.job).log" 2>&1 \
         && rm "$job" &
 done
 wait
-python benchmarks/compare.py --dataset="$DATASET" --out="$OUTDIR" --seed="$SEED" --table_only --models "\
+"$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$OUTDIR" --seed="$SEED" --table_only --models "\
 SASRecSeq (prefix mode)=SASRecSeq; SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq; BERT4Rec; FEARec; \
 FAME H2 N4 attention residual (warm start, prefix mode)=FAME; FAME H2 N4 (warm start, prefix mode)=FAME" > "$LOGS/table.log" 2>&1
 echo "[$(elapsed) s] done"

@@ -14,14 +14,21 @@
 # sequences per batch, ~750 targets and 88 updates per epoch) are the third point of comparison.
 #   SEED=2021 bash benchmarks/beauty_modes.sh        (RUNS="prefix", "sequence" or "target" runs one)
 # Results in results/beauty/modes/.
+# Parameters (environment): DATASET, SEED, RESULTS (results folder), SAVED (checkpoint folder), PYTHON
+# (default .venv/bin/python); the defaults are the Beauty runs'. Results in $RESULTS/modes.
+# (44 sequences per batch: train_batch_unit=sequences; the default unit, targets, makes 256 the same batch.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
+DATASET=${DATASET:-amazon-beauty}
 SEED=${SEED:-2020}
+RESULTS=${RESULTS:-results/beauty}
+SAVED=${SAVED:-saved/beauty}
+PYTHON=${PYTHON:-.venv/bin/python}
 RUNS=${RUNS:-"prefix sequence target"}
 PREFIX="SASRecSeq (prefix mode)=SASRecSeq:n_heads=2,train_mode=prefix,train_batch_size=256"
-SEQUENCE="SASRecSeq (sequence mode, 44 per batch)=SASRecSeq:n_heads=2,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=batch"
-TARGET="SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq:n_heads=2,train_mode=sequence,train_batch_size=44,sequence_loss_weighting=target"
+SEQUENCE="SASRecSeq (sequence mode, 44 per batch)=SASRecSeq:n_heads=2,train_mode=sequence,train_batch_size=44,train_batch_unit=sequences,sequence_loss_weighting=batch"
+TARGET="SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq:n_heads=2,train_mode=sequence,train_batch_size=44,train_batch_unit=sequences,sequence_loss_weighting=target"
 MODELS=""
 for run in $RUNS; do
     case $run in
@@ -31,7 +38,7 @@ for run in $RUNS; do
         *) echo "RUNS takes prefix, sequence and target, not $run" >&2; exit 2 ;;
     esac
 done
-python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty/modes --seed="$SEED" \
-    --set length_bucketing=True epochs=200 stopping_step=5 checkpoint_dir=saved/beauty \
+"$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$RESULTS/modes" --seed="$SEED" \
+    --set length_bucketing=True epochs=200 stopping_step=5 checkpoint_dir="$SAVED" \
     --models "${MODELS#; }"
-SEED="$SEED" bash benchmarks/beauty_modes_table.sh
+DATASET="$DATASET" SEED="$SEED" RESULTS="$RESULTS" PYTHON="$PYTHON" bash benchmarks/beauty_modes_table.sh

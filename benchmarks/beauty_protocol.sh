@@ -20,7 +20,7 @@ OUT=${OUT:-results/beauty/protocol}
 SAVED=${SAVED:-saved/beauty-protocol}
 STREAM=${STREAM:-sasrec}
 H=${H:-4}
-COMMON="train_mode=sequence sequence_loss_weighting=target length_bucketing=True train_batch_size=44 epochs=200 stopping_step=5 eval_exclude_history=True show_progress=False checkpoint_dir=$SAVED"
+COMMON="train_mode=sequence sequence_loss_weighting=target length_bucketing=True train_batch_size=44 train_batch_unit=sequences epochs=200 stopping_step=5 eval_exclude_history=True show_progress=False checkpoint_dir=$SAVED"
 compare() {
     nice -n 10 "$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$OUT" --seed="$SEED" --set $COMMON --models "$1"
 }

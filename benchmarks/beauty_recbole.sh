@@ -9,10 +9,16 @@
 # would change BERT4Rec's objective (it is refused, recbole_fame/data/dataloader.py) and cannot trim FEARec's
 # batches, so it would save it nothing. Without BUCKETING (results/beauty/) every model trains on RecBole's batches.
 #   MODELS="GRU4Rec; CORE" SEED=2020 BUCKETING=True bash benchmarks/beauty_recbole.sh
+# Parameters (environment): DATASET, SEED, RESULTS (results folder), SAVED (checkpoint folder), PYTHON
+# (default .venv/bin/python); the defaults are the Beauty runs'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
+DATASET=${DATASET:-amazon-beauty}
 SEED=${SEED:-2020}
+RESULTS=${RESULTS:-results/beauty}
+SAVED=${SAVED:-saved/beauty}
+PYTHON=${PYTHON:-.venv/bin/python}
 MODELS=${MODELS:-"SASRec; GRU4Rec; BERT4Rec; CORE; FEARec"}
 BUCKETING=${BUCKETING:-False}
 RUNS=""
@@ -21,15 +27,15 @@ for model in ${MODELS//;/ }; do
     elif [ "$model" = BERT4Rec ] || [ "$model" = FEARec ]; then RUNS="$RUNS; $model=$model:length_bucketing=False"
     else RUNS="$RUNS; $model (bucketed batches)=$model"; fi
 done
-OUT=results/beauty
-if [ "$BUCKETING" = True ]; then OUT=results/beauty/modes; fi
-python benchmarks/compare.py --dataset=amazon-beauty --out=$OUT --seed="$SEED" \
-    --set train_batch_size=256 epochs=200 stopping_step=5 checkpoint_dir=saved/beauty length_bucketing="$BUCKETING" \
+OUT=$RESULTS
+if [ "$BUCKETING" = True ]; then OUT=$RESULTS/modes; fi
+"$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$OUT" --seed="$SEED" \
+    --set train_batch_size=256 epochs=200 stopping_step=5 checkpoint_dir="$SAVED" length_bucketing="$BUCKETING" \
     --models "$RUNS"
 # the seed's table with every run of the folder that exists
 if [ "$BUCKETING" = True ]; then
-    SEED="$SEED" bash benchmarks/beauty_modes_table.sh
+    DATASET="$DATASET" SEED="$SEED" RESULTS="$RESULTS" PYTHON="$PYTHON" bash benchmarks/beauty_modes_table.sh
 else
-    python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty --seed="$SEED" --table_only \
+    "$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$RESULTS" --seed="$SEED" --table_only \
         --models "SASRec; GRU4Rec; BERT4Rec; CORE; FEARec; SASRecSeq; SASRecSeq (4 heads)=SASRecSeq; FAME (warm start)=FAME; FAME w/o MoE (warm start)=FAME; FAME"
 fi

@@ -3,7 +3,10 @@ layout of the FAME paper's Table 2 (models as columns, metrics as rows, FAME's r
 best baseline), with epochs, wall time per epoch and parameter count.
 
 --models lists runs separated by ';': ``LABEL`` for a model name, or ``LABEL=Model:key=value,key=value``
-for a model with its own settings. Settings common to all runs come from --config_files and --set key=value. Runs
+for a model with its own settings. Settings common to all runs come from --config_files and --set key=value.
+``warm_start=LABEL`` in a FAME run's settings warm-starts it from the checkpoint of the earlier run LABEL (same
+--out and --seed; listed before it or run by an earlier call) and takes that SASRec's backbone settings (n_heads,
+hidden_size, n_layers, inner_size, ...) from its checkpoint, so nothing has to be copied by hand. Runs
 whose JSON already exists in --out are not repeated (delete the file to re-run); each run is its own
 process, so one failure does not stop the others.
 
@@ -53,6 +56,34 @@ def parse_models(spec):
 
 def slug(label):
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
+
+
+# the backbone settings FAME must share with the SASRec it warm-starts from (recbole_fame/model/warm_start.py)
+BACKBONE_KEYS = ("n_layers", "n_heads", "hidden_size", "inner_size", "hidden_act", "layer_norm_eps",
+                 "MAX_ITEM_LIST_LENGTH")
+
+
+def resolve_warm_start(settings, out, seed):
+    """``warm_start=LABEL`` -> ``pretrained_path`` = that run's checkpoint, plus its backbone settings."""
+    settings = dict(settings)
+    source = settings.pop("warm_start", None)
+    if source is None:
+        return settings
+    record_file = os.path.join(out, f"{slug(str(source))}-seed{seed}.json")
+    if not os.path.exists(record_file):
+        raise SystemExit(f"error: warm_start={source}: no run of that label in {out} for seed {seed} ({record_file}); "
+                         "list it before the warm-started run")
+    with open(record_file) as f:
+        checkpoint = json.load(f)["checkpoint"]
+    import torch
+
+    # the run's own checkpoint, written by this script's worker
+    config = torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]
+    for key in BACKBONE_KEYS:
+        if config[key] is not None:
+            settings.setdefault(key, config[key])
+    settings["pretrained_path"] = checkpoint
+    return settings
 
 
 def run_one(job_file):
@@ -109,7 +140,9 @@ def table(records, dataset, fame_labels):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    summary, _, details = __doc__.partition("\n\n")
+    parser = argparse.ArgumentParser(description=" ".join(summary.split()), epilog=details,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--models", required=True)
     parser.add_argument("--out", required=True, help="folder for the JSON files and table.md")
@@ -127,6 +160,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     common = parse_settings(args.set)
     common["seed"] = args.seed
+    common.setdefault("show_progress", False)  # RecBole's progress bars would fill the logs with carriage returns
     config_files = args.config_files.split() or None
     records = []
     for label, model, settings in parse_models(args.models):
@@ -134,6 +168,7 @@ def main():
         if not os.path.exists(output) and args.table_only:
             continue
         if not os.path.exists(output):
+            settings = resolve_warm_start(settings, args.out, args.seed)
             job = {"label": label, "model": model, "dataset": args.dataset, "seed": args.seed,
                    "settings": dict(common, **settings), "config_files": config_files, "output": output,
                    "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",

@@ -44,6 +44,7 @@ def base_settings(args):
         "eval_batch_size": args.eval_users, "hidden_size": args.hidden_size, "inner_size": 4 * args.hidden_size,
         "n_layers": 2, "state": "ERROR", "show_progress": False, "device": args.device,
         "use_gpu": args.device.startswith("cuda"), "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
+        "train_mode": "prefix",  # RecBole's prefix batches for every model (FAME's own default is the sequence mode)
     }
 
 

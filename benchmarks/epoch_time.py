@@ -55,7 +55,7 @@ def main():
     for model_name, mode, bucketing, batch_size, anomaly in setups:
         config = Config(model=model_name, dataset=args.dataset, config_dict={
             "data_path": args.data_path, "train_mode": mode, "length_bucketing": bucketing, "state": "ERROR",
-            "train_batch_size": batch_size,
+            "train_batch_size": batch_size, "train_batch_unit": "sequences",  # the sequence mode's batch in sequences
             "show_progress": False,
             "n_heads": 4 if model_name == "FAME" else 2, "num_experts": 4, "seed": 2020,
         })

@@ -4,10 +4,15 @@
 # and profile_cost.py's account of where the time goes at H = 4, N = 4. Run it with the machine's own torch
 # and RecBole's wheels on the path, as benchmarks/beauty_gpu.sh says.
 #   bash benchmarks/gpu_cost.sh
+# Parameters (environment): DATASET (default amazon-beauty), RESULTS (default results), PYTHON (default
+# .venv/bin/python; on the lent GPU the machine's python3).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
-python benchmarks/cost.py --dataset=amazon-beauty --steps=50 --infer_repeats=30 --out=results/cost_gpu.md
-python benchmarks/cost.py --dataset=amazon-beauty --heads=4 --experts=4 --steps=50 --infer_repeats=30 \
-    --eval_users=4096 --out=results/cost_gpu_4096_users.md
-python benchmarks/profile_cost.py --dataset=amazon-beauty --out=results/profile_gpu.md
+DATASET=${DATASET:-amazon-beauty}
+RESULTS=${RESULTS:-results}
+PYTHON=${PYTHON:-.venv/bin/python}
+"$PYTHON" benchmarks/cost.py --dataset="$DATASET" --steps=50 --infer_repeats=30 --out="$RESULTS/cost_gpu.md"
+"$PYTHON" benchmarks/cost.py --dataset="$DATASET" --heads=4 --experts=4 --steps=50 --infer_repeats=30 \
+    --eval_users=4096 --out="$RESULTS/cost_gpu_4096_users.md"
+"$PYTHON" benchmarks/profile_cost.py --dataset="$DATASET" --out="$RESULTS/profile_gpu.md"

@@ -31,7 +31,8 @@ def main():
     test_data = None
     for heads in args.heads:
         config = Config(model="FAME", dataset=args.dataset,
-                        config_dict={"pretrained_path": args.checkpoint, "n_heads": heads, "state": "ERROR"})
+                        config_dict={"pretrained_path": args.checkpoint, "n_heads": heads, "state": "ERROR",
+                                     "train_mode": "prefix"})
         if test_data is None:
             test_data = data_preparation(config, create_dataset(config))[2]
             batch = next(iter(test_data))[0]

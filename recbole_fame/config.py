@@ -27,10 +27,12 @@ from recbole_fame.defaults import properties_dir, property_file
 
 class Config(RecBoleConfig):
     def compatibility_settings(self):
-        # RecBole assigns numpy aliases some of which numpy 2 removed; set only the missing ones.
+        # RecBole assigns numpy aliases some of which numpy 2 removed; set only the missing ones (the same
+        # names as RecBole's own compatibility_settings: its context-aware and feature models use np.long).
         for name, value in (
             ("bool", np.bool_),
             ("int", np.int_),
+            ("long", np.int_),
             ("float", np.float64),
             ("complex", np.complex128),
             ("object", np.object_),

@@ -67,3 +67,8 @@ def require(condition, message):
     """Raise :class:`ConfigurationError` with ``message`` unless ``condition`` holds."""
     if not condition:
         raise ConfigurationError(message)
+
+
+def is_int(value):
+    """An integer setting (``True`` and ``False`` are not counted as 1 and 0)."""
+    return isinstance(value, int) and not isinstance(value, bool)

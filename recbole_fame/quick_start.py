@@ -16,11 +16,21 @@ from recbole.utils import get_environment, init_seed, set_color
 
 from recbole_fame.compat import init_logger
 from recbole_fame.config import Config
+from recbole_fame.console import brief_console, log_file, result_names, summary_text
 from recbole_fame.data.utils import create_dataset, data_preparation
 from recbole_fame.errors import ConfigurationError, RecBoleFameError
 from recbole_fame.registry import get_model, get_trainer
 from recbole_fame.results import plain_numbers
 from recbole_fame.training_state import last_checkpoint_file
+
+
+def remove_last_checkpoint(config, last_file, saved=True):
+    """A run that finished needs no state to resume it: remove ``-last.pth`` (model, optimizer moments and random
+    states, about three times the best checkpoint) unless ``keep_last_checkpoint: True`` (e.g. to train a
+    finished run for more epochs with ``resume_from``)."""
+    if saved and not config["keep_last_checkpoint"] and config["local_rank"] in (0, None) and os.path.isfile(last_file):
+        os.remove(last_file)
+        getLogger().info(f"removed {last_file}: the run finished (keep_last_checkpoint: True keeps it)")
 
 
 def make_config(**kwargs):
@@ -65,6 +75,9 @@ def run_recbole_fames(rank, *args):
 def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dict=None, saved=True, queue=None):
     """Train on the training split, early-stop on the validation split, test the best model.
 
+    The console shows progress and ends with a summary (test metrics, best epoch, checkpoint, log file; see
+    :mod:`recbole_fame.console`); the log file under ``./log/`` keeps everything RecBole logs.
+
     Args:
         model (str or class): a plugin model (``FAME``) or any RecBole model name (``SASRec``, ...).
         dataset (str): dataset name; its atomic files are read from ``data_path/<dataset>/``.
@@ -75,12 +88,28 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
 
     Returns:
         dict with ``model``, ``best_valid_score``, ``valid_score_bigger``, ``best_valid_result``,
-        ``test_result``, ``saved_model_file``, ``last_checkpoint_file`` (None if not written), ``epochs``
+        ``test_result``, ``saved_model_file``, ``last_checkpoint_file`` (None if not written or removed: it is
+        removed when the run finishes unless ``keep_last_checkpoint: True``), ``epochs``
         (trained), ``best_epoch`` (0-based), ``seconds_per_epoch`` (training and validation) and ``parameters`` (trainable).
     """
     config = make_config(model=model, dataset=dataset, config_file_list=config_file_list, config_dict=config_dict)
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
+    with brief_console(config) as brief:
+        result = _train_and_test(config, saved)
+        if config["local_rank"] == 0:
+            text = summary_text(result, config, log_file())
+            getLogger().info("\n" + text)  # the log file (and a full console)
+            if brief:
+                print(text, flush=True)
+    if not config["single_spec"]:
+        dist.destroy_process_group()
+    if config["local_rank"] == 0 and queue is not None:
+        queue.put(result)
+    return result
+
+
+def _train_and_test(config, saved):
     logger = getLogger()
     logger.info(sys.argv)
     logger.info(config)
@@ -106,11 +135,13 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
     epochs = len(trainer.train_loss_dict)
     test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
     best_valid_score, best_valid_result, test_result = plain_numbers((best_valid_score, best_valid_result, test_result))
+    remove_last_checkpoint(config, last_file, saved)
 
     logger.info("The running environment of this training is as follows:\n" + get_environment(config).draw())
-    logger.info(set_color("best valid ", "yellow") + f": {best_valid_result}")
-    logger.info(set_color("test result", "yellow") + f": {test_result}")
-    result = {
+    valid_name, test_name = result_names(config["model"])
+    logger.info(set_color(valid_name or "best valid ", "yellow") + f": {best_valid_result}")
+    logger.info(set_color(test_name or "test result", "yellow") + f": {test_result}")
+    return {
         "model": config["model"],
         "best_valid_score": best_valid_score,
         "valid_score_bigger": config["valid_metric_bigger"],
@@ -124,11 +155,6 @@ def run_recbole_fame(model=None, dataset=None, config_file_list=None, config_dic
         "seconds_per_epoch": fit_seconds / max(epochs - epochs_before, 1),
         "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
     }
-    if not config["single_spec"]:
-        dist.destroy_process_group()
-    if config["local_rank"] == 0 and queue is not None:
-        queue.put(result)
-    return result
 
 
 def objective_function(config_dict=None, config_file_list=None, saved=True):
@@ -151,6 +177,7 @@ def objective_function(config_dict=None, config_file_list=None, saved=True):
     best_valid_score, best_valid_result = trainer.fit(train_data, valid_data, verbose=False, saved=saved)
     test_result = trainer.evaluate(test_data, load_best_model=saved)
     best_valid_score, best_valid_result, test_result = plain_numbers((best_valid_score, best_valid_result, test_result))
+    remove_last_checkpoint(config, last_checkpoint_file(trainer.saved_model_file), saved)
     if "ray.tune" in sys.modules:
         from ray import tune
 

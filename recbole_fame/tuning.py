@@ -7,7 +7,8 @@ bounds of ``loguniform`` are exponents: values are ``exp(U(low, high))``, as in 
 
 * hyperopt goes through RecBole's own :class:`recbole.trainer.HyperTuning`. Its ``exhaustive`` algorithm
   would stop a grid after ``early_stop`` (RecBole's default 10) trials without improvement; here
-  ``early_stop`` defaults to the number of trials, so a grid is always run in full.
+  ``early_stop`` defaults to the number of trials, so a grid is run in full, or up to ``max_evals`` of its
+  points (in hyperopt's random order of distinct points) when that is given.
 * Ray Tune is imported only in :func:`tune_with_ray` (``ray`` is never imported by the hyperopt path). On a
   machine without CUDA each trial asks for one CPU, not a GPU (RecBole's script would leave CPU trials
   pending for ever); config files and ``data_path`` are made absolute because Ray runs each trial in its
@@ -29,6 +30,7 @@ from recbole_fame.errors import ConfigurationError
 
 PARAM_TYPES = ("choice", "uniform", "quniform", "loguniform")
 ALGOS = ("exhaustive", "random", "bayes")
+DEFAULT_MAX_EVALS = 100  # trials of random/bayes search when --max_evals is not given
 TOOLS = ("Hyperopt", "Ray")
 
 
@@ -232,6 +234,9 @@ def tune_with_hyperopt(params_file, fixed, config_file_list, algo, max_evals, ea
     objective = RecordingObjective(fixed, on_trial)
     hyper = HyperTuning(objective, params_file=params_file, fixed_config_file_list=config_file_list,
                         algo=algo, max_evals=max_evals, early_stop=early_stop)
+    # RecBole sets an exhaustive search's trials to the grid's size; a cap keeps the first max_evals of its
+    # (randomly ordered, distinct) grid points
+    hyper.max_evals = min(hyper.max_evals, max_evals)
     hyper.run()
     return objective.trials, hyper
 
@@ -347,18 +352,32 @@ def tune_with_ray(space, fixed, config_file_list, config, algo, max_evals, use_g
 # ----------------------------------------------------------------------------------------------------------
 
 
-def run_tuning(model, dataset, params_file, output_file, tool="Hyperopt", algo="exhaustive", max_evals=100,
+def planned_trials(space, algo, max_evals=None):
+    """The number of trials a search runs: the grid (capped at ``max_evals``) for ``exhaustive``, ``max_evals``
+    (default 100) for ``random`` and ``bayes``."""
+    if algo == "exhaustive":
+        grid = grid_size(space)
+        return grid if max_evals is None else min(grid, max_evals)
+    return DEFAULT_MAX_EVALS if max_evals is None else max_evals
+
+
+def run_tuning(model, dataset, params_file, output_file, tool="Hyperopt", algo="exhaustive", max_evals=None,
                early_stop=None, config_file_list=None, settings=None):
     """Tune ``model`` on ``dataset`` over the space of ``params_file``; write the outputs; return the JSON
-    document (:func:`summary`)."""
+    document (:func:`summary`). ``max_evals``: trials of random/bayes search (default 100); for an exhaustive
+    search a cap on the grid (default: the whole grid)."""
     if tool not in TOOLS:
         raise ConfigurationError(f"--tool must be one of {', '.join(TOOLS)}, got {tool!r}")
     if algo not in ALGOS:
         raise ConfigurationError(f"--algo must be one of {', '.join(ALGOS)}, got {algo!r}")
-    if max_evals < 1 or (early_stop is not None and early_stop < 1):
+    if (max_evals is not None and max_evals < 1) or (early_stop is not None and early_stop < 1):
         raise ConfigurationError(f"--max_evals and --early_stop must be >= 1, got {max_evals} and {early_stop}")
     space = read_params_file(params_file)
-    trials_total = grid_size(space) if algo == "exhaustive" else max_evals
+    trials_total = planned_trials(space, algo, max_evals)
+    if algo == "exhaustive" and tool == "Ray" and trials_total < grid_size(space):
+        raise ConfigurationError(f"--max_evals={max_evals} caps an exhaustive search only with --tool=Hyperopt "
+                                 f"(Ray Tune's grid search runs all {grid_size(space)} points); use --algo=random with Ray.")
+    max_evals = trials_total
     fixed = dict(settings or {}, model=model, dataset=dataset)
     config = check_params_against_model(space, fixed, config_file_list)
     text_file, json_file = output_paths(output_file)
@@ -373,6 +392,10 @@ def run_tuning(model, dataset, params_file, output_file, tool="Hyperopt", algo="
         write_json(json_file, trials, header)
         write_text(text_file, trials)
 
+    what = (f"{trials_total} of the grid's {grid_size(space)} points" if algo == "exhaustive" else f"{trials_total} trials")
+    print(f"{algo} search with {tool}: {what}, each a full training of {model} on {dataset}"
+          + (" (--max_evals caps it)" if algo == "exhaustive" and trials_total == grid_size(space) > 1 else ""),
+          file=sys.stderr, flush=True)
     if tool == "Hyperopt":
         trials, _ = tune_with_hyperopt(params_file, fixed, config_file_list, algo, max_evals,
                                        early_stop or trials_total, save)

@@ -30,6 +30,9 @@ def tiny_settings(tmp_path, **overrides):
         "show_progress": False,
         "seed": 1,
         "use_gpu": False,
+        # FAME's default is the sequence mode (properties/model/FAME.yaml); the suite's tests keep RecBole's prefix
+        # samples unless they ask for the sequence mode (tests/test_sequence_mode.py)
+        "train_mode": "prefix",
     }
     settings.update(overrides)
     return settings

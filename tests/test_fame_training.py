@@ -23,7 +23,7 @@ def model_and_batch(settings, **overrides):
     config = Config(model="FAME", dataset="tiny", config_dict=settings(**overrides))
     train_data, _, _ = data_preparation(config, create_dataset(config))
     torch.manual_seed(0)
-    model = FAME(config, train_data._dataset)
+    model = FAME(config, train_data._dataset).warm_start()  # what its first training step or score would do
     return model, next(iter(train_data))
 
 
@@ -132,7 +132,7 @@ def test_warm_start_refuses_other_size_heads_and_dataset(settings, tmp_path):
     config = Config(model="FAME", dataset="tiny2", config_dict=settings(data_path=str(other), pretrained_path=path))
     train_data, _, _ = data_preparation(config, create_dataset(config))
     with pytest.raises(CheckpointError, match=r"dataset is 'tiny', this run's is 'tiny2'"):
-        FAME(config, train_data._dataset)
+        FAME(config, train_data._dataset).train()  # read when it starts training
 
 
 def test_warm_start_refuses_checkpoint_outside_checkpoint_dir(settings, tmp_path):

@@ -134,3 +134,26 @@ def test_plot_sweeps_missing_input_exits_2(tmp_path, capsys):
     plot = load_plot_module()
     assert plot.main(["--fame", str(tmp_path / "nope.json"), "--out", str(tmp_path)]) == 2
     assert "tuning output not found" in capsys.readouterr().err
+
+
+def test_max_evals_caps_an_exhaustive_search(tmp_path, capsys):
+    """The shipped FAME.hyper grid is 30 full trainings; --max_evals runs at most that many distinct points."""
+    from recbole_fame.tuning import planned_trials, run_tuning
+
+    params = tmp_path / "grid.hyper"
+    params.write_text("n_heads choice [1,2,4]\nnum_experts choice [1]\n")
+    space = read_params_file(params)
+    assert planned_trials(space, "exhaustive") == 3 and planned_trials(space, "exhaustive", 2) == 2
+    assert planned_trials(space, "random") == 100 and planned_trials(space, "random", 7) == 7
+    settings = {"data_path": str(TEST_DATA), "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
+                "checkpoint_dir": str(tmp_path / "saved"), "epochs": 1, "hidden_size": 16, "inner_size": 32,
+                "n_layers": 1, "MAX_ITEM_LIST_LENGTH": 10, "state": "ERROR", "show_progress": False,
+                "use_gpu": False}
+    document = run_tuning("FAME", "tiny", str(params), str(tmp_path / "out" / "t.result"), algo="exhaustive",
+                          max_evals=2, settings=settings)
+    heads = [t["params"]["n_heads"] for t in document["trials"]]
+    assert len(heads) == 2 and len(set(heads)) == 2 and set(heads) <= {1, 2, 4}
+    assert "2 of the grid's 3 points" in capsys.readouterr().err
+    assert len(list((tmp_path / "saved").glob("*.pth"))) == 2  # each trial's best checkpoint, no -last.pth
+    with pytest.raises(ConfigurationError, match="only with --tool=Hyperopt"):
+        run_tuning("FAME", "tiny", str(params), str(tmp_path / "x.result"), tool="Ray", max_evals=2, settings=settings)

@@ -394,3 +394,44 @@ def test_recbole_loads_converted_outputs(tmp_path):
     dataset = load_with_recbole(stats, tmp_path, ["movie_title", "release_year", "genre"])
     assert (dataset.user_num - 1, dataset.item_num - 1, dataset.inter_num) == (stats.users, stats.items, stats.actions)
     assert dataset.num("release_year") - 1 == 2  # 1995, 2007
+
+
+def test_prepare_flags_use_underscores_and_keep_hyphens_as_aliases():
+    """Every other setting of the plugin and RecBole is spelled with underscores (--max_evals, --config_files)."""
+    from recbole_fame.prepare.__main__ import build_parser
+
+    parser = build_parser()
+    for flag in ("--min_rating", "--min-rating"):
+        assert parser.parse_args(["movielens", "ml-20m", flag, "4"]).min_rating == 4.0
+    assert "--min_rating" in parser._subparsers._group_actions[0].choices["movielens"].format_help()
+
+
+def test_seqfile_warns_about_a_field_no_item_has_and_the_facets_follow_the_data(tmp_path, capsys):
+    """An item table without brand used to give an empty brand for every item without a word, and the yaml's
+    three facets then refused n_heads: 2. Now the conversion warns, and the text pre-training leaves it out."""
+    from recbole_fame import Config, create_dataset
+    from recbole_fame.text.items import facets_with_labels
+
+    sequences = write(tmp_path / "Beauty.txt", "1 1 2 3\n2 2 3 1 2\n3 3 1 2\n")
+    table = write(tmp_path / "items.tsv", "iclrec_item_id\ttitle\tcategories\n1\tA\tBeauty > Makeup > Nails\n"
+                                          "2\tB\tBeauty > Skin > Face\n3\tC\tBeauty > Makeup > Eyes\n")
+    stats = convert_seqfile(sequences, items=table, out=tmp_path / "out")
+    err = capsys.readouterr().err
+    assert "no item has a brand" in err and "facet_fields" in err and "amazon-beauty.yaml" in err
+    assert "no item has a title" not in err
+    config = Config(model="FAMETextPretrain", dataset=stats.name, config_dict={
+        "data_path": str(tmp_path / "out"), "use_gpu": False, "state": "ERROR", "show_progress": False,
+        "user_inter_num_interval": "[0,inf)", "item_inter_num_interval": "[0,inf)"})
+    dataset = create_dataset(config).build()[0]  # what the model gets: the training split
+    assert facets_with_labels(dataset, ["cat_2", "brand", "cat_leaf"]) == ["cat_2", "cat_leaf"]
+
+
+def test_too_many_facets_for_the_heads_says_which_to_drop():
+    from recbole_fame.errors import ConfigurationError
+    from recbole_fame.model.sequential_recommender.fametextpretrain import check_settings
+    from recbole_fame.defaults import load_yaml, property_file
+
+    settings = load_yaml(property_file("model", "FAMETextPretrain"))
+    settings.update(n_heads=2, hidden_size=64, text_fields=["title"], facet_fields=["cat_2", "brand", "cat_leaf"])
+    with pytest.raises(ConfigurationError, match=r"drop 1 of them, e\.g\. --facet_fields=\"\['cat_2', 'brand'\]\" \(without cat_leaf\)"):
+        check_settings(settings)

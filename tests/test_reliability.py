@@ -97,8 +97,10 @@ def test_runs_started_in_the_same_second_keep_their_own_checkpoints(settings, tm
 
     monkeypatch.setattr(trainer, "get_local_time", lambda: "Nov-29-2026_17-08-32")
     folder = str(tmp_path / "saved")
-    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, seed=1, checkpoint_dir=folder))
-    second = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, seed=2, checkpoint_dir=folder))
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, seed=1, checkpoint_dir=folder,
+                                                                                keep_last_checkpoint=True))
+    second = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, seed=2, checkpoint_dir=folder,
+                                                                                 keep_last_checkpoint=True))
     assert first["saved_model_file"].endswith("FAME-Nov-29-2026_17-08-32.pth")
     assert second["saved_model_file"].endswith("FAME-Nov-29-2026_17-08-32-1.pth")
     for run, seed in ((first, 1), (second, 2)):
@@ -287,7 +289,7 @@ def poisoned(path, folder, name="item_embedding.weight"):
 
 
 def test_a_nan_loss_right_after_resuming_blames_the_checkpoint_not_the_learning_rate(settings, tmp_path):
-    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2))
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, keep_last_checkpoint=True))
     last = poisoned(first["last_checkpoint_file"], tmp_path / "saved")
     with pytest.raises(TrainingDivergedError) as error:
         run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=4, resume_from=str(last)))
@@ -305,7 +307,7 @@ def test_a_nan_loss_right_after_a_warm_start_blames_the_pretrained_checkpoint(se
 
 
 def test_a_nan_loss_later_in_training_still_names_the_learning_rate(settings, tmp_path):
-    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2))
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, keep_last_checkpoint=True))
     config = Config(model="FAME", dataset="tiny", config_dict=settings(epochs=4))
     train_data, valid_data, _ = data_preparation(config, create_dataset(config))
     model = FAME(config, train_data._dataset)

@@ -38,7 +38,8 @@ def test_resumed_run_ends_with_the_metrics_of_the_uninterrupted_run(settings, tm
         return settings(epochs=5, stopping_step=10, checkpoint_dir=str(tmp_path / name), **MODES[mode], **extra)
 
     uninterrupted = run_recbole_fame(model="FAME", dataset="tiny", config_dict=config("whole"))
-    assert uninterrupted["last_checkpoint_file"] is not None
+    assert uninterrupted["last_checkpoint_file"] is None  # removed at the normal end of the run
+    assert not list((tmp_path / "whole").glob("*-last.pth"))
 
     with monkeypatch.context() as patch:
         kill_during(patch, epoch=3, step=2)
@@ -85,7 +86,7 @@ def test_a_best_checkpoint_written_by_recbole_still_resumes(settings, tmp_path):
 
 
 def test_resuming_from_a_checkpoint_of_another_model_says_which(settings, tmp_path):
-    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3))
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3, keep_last_checkpoint=True))
     with pytest.raises(CheckpointError, match=r"model FAME, and this run is of model SASRec.*--model=FAME"):
         run_recbole_fame(model="SASRec", dataset="tiny",
                          config_dict=settings(epochs=3, resume_from=first["last_checkpoint_file"]))
@@ -118,12 +119,26 @@ def test_resume_from_another_folder_finds_the_best_checkpoint_beside_the_last(se
 def test_resume_with_nothing_left_to_train_is_refused_before_the_best_checkpoint_is_touched(settings, tmp_path):
     from recbole_fame.errors import ConfigurationError
 
-    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3))
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3, keep_last_checkpoint=True))
     best = Path(first["saved_model_file"]).read_bytes()
     with pytest.raises(ConfigurationError, match=r"ends after epoch 2 .*epochs=2.*--epochs with more than 2"):
         run_recbole_fame(model="FAME", dataset="tiny",
                          config_dict=settings(epochs=2, resume_from=first["last_checkpoint_file"]))
     assert Path(first["saved_model_file"]).read_bytes() == best
+
+
+def test_a_finished_run_keeps_its_last_epoch_state_only_when_asked(settings, tmp_path):
+    """The last-epoch state is for resuming an interrupted run: a run that ends removes it (it holds the model
+    and the optimizer's moments: about three times the best checkpoint), unless keep_last_checkpoint: True."""
+    ended = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2))
+    assert ended["last_checkpoint_file"] is None
+    assert [p.name for p in (tmp_path / "saved").iterdir()] == [Path(ended["saved_model_file"]).name]
+    kept = run_recbole_fame(model="FAME", dataset="tiny",
+                            config_dict=settings(epochs=2, keep_last_checkpoint=True, checkpoint_dir=str(tmp_path / "k")))
+    assert Path(kept["last_checkpoint_file"]).is_file()
+    longer = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(
+        epochs=3, checkpoint_dir=str(tmp_path / "k"), resume_from=kept["last_checkpoint_file"]))
+    assert longer["epochs"] == 3 and longer["last_checkpoint_file"] is None
 
 
 def test_changed_training_settings_are_listed():

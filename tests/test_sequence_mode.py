@@ -108,9 +108,10 @@ def test_sequence_mode_is_refused_for_models_without_it(settings):
 
 
 def test_length_bucketing_sees_every_sample_once_with_tighter_batches(settings):
-    config, plain, _ = split(settings, train_mode="sequence", train_batch_size=8, bucket_batches=4)
+    config, plain, _ = split(settings, train_mode="sequence", train_batch_size=8, bucket_batches=4,
+                             train_batch_unit="sequences", length_bucketing=False)
     _, bucketed, _ = split(settings, train_mode="sequence", train_batch_size=8, bucket_batches=4,
-                           length_bucketing=True)
+                           train_batch_unit="sequences", length_bucketing=True)
     field = plain._dataset.item_list_length_field
 
     def epoch(loader):
@@ -207,7 +208,8 @@ def test_target_weighting_weighs_every_target_as_the_prefix_mode_does(settings, 
     mean number of targets per batch, whatever the batch's lengths; 'batch' is the mean over its own targets."""
     _, prefix_train, _ = split(settings, model=model_name, MAX_ITEM_LIST_LENGTH=20, loss_type="CE")
     config, seq_train, _ = split(settings, model=model_name, MAX_ITEM_LIST_LENGTH=20, train_mode="sequence",
-                                 loss_type="CE", sequence_loss_weighting="target", train_batch_size=8)
+                                 loss_type="CE", sequence_loss_weighting="target", train_batch_size=8,
+                                 train_batch_unit="sequences")
     sequences, prefixes = seq_train._dataset, prefix_train._dataset
     assert sequences.targets_per_sequence == pytest.approx(len(prefixes) / len(sequences))  # every target once
     torch.manual_seed(0)
@@ -227,3 +229,59 @@ def test_target_weighting_weighs_every_target_as_the_prefix_mode_does(settings, 
         torch.testing.assert_close(weighted, prefix_mean * len(rows) / model.sequence_loss.targets_per_batch,
                                    atol=1e-10, rtol=0)
         torch.testing.assert_close(batch_mean, prefix_mean, atol=1e-10, rtol=0)
+
+
+def test_length_bucketing_keeps_its_buckets_after_a_short_batch(settings):
+    """The epoch's one batch shorter than train_batch_size comes last, so every other batch is one sorted piece:
+    with one chunk (bucket_batches covering the epoch) no two batches' length ranges overlap, in every epoch."""
+    config, loader, _ = split(settings, train_mode="sequence", train_batch_size=7, bucket_batches=100,
+                              length_bucketing=True)
+    field = loader._dataset.item_list_length_field
+    assert len(loader._dataset) % 7 != 0  # there is a short batch
+    for _ in range(4):
+        ranges = sorted((int(b[field].min()), int(b[field].max())) for b in loader)
+        assert all(high <= next_low for (_, high), (next_low, _) in zip(ranges, ranges[1:])), ranges
+
+
+def test_length_bucketing_refuses_shuffle_false(settings):
+    with pytest.raises(ConfigurationError, match="shuffle: False would be ignored"):
+        split(settings, train_mode="sequence", length_bucketing=True, shuffle=False)
+
+
+@pytest.mark.parametrize("mode", ["valid_and_test", "valid_only", "test_only"])
+@pytest.mark.parametrize("max_length", [5, 20])
+def test_sequence_mode_trains_recbole_prefix_targets_under_every_leave_one_out_split(settings, mode, max_length):
+    """Every leave-one-out mode RecBole has: the sequence mode trains exactly the targets of RecBole's prefix
+    training rows, and its validation and test rows are RecBole's."""
+    split_args = {"eval_args": {"split": {"LS": mode}, "order": "TO", "group_by": "user", "mode": "full"}}
+    prefix_config, prefix_train, prefix_test = split(settings, MAX_ITEM_LIST_LENGTH=max_length, **split_args)
+    seq_config, seq_train, seq_test = split(settings, MAX_ITEM_LIST_LENGTH=max_length, train_mode="sequence",
+                                            **split_args)
+    assert targets_per_user(seq_train._dataset, True) == targets_per_user(prefix_train._dataset, False)
+    for ours, recbole in ((seq_config["valid_data"], prefix_config["valid_data"]), (seq_test, prefix_test)):
+        assert (ours is None) == (recbole is None)
+        if recbole is not None:
+            assert len(ours._dataset) == len(recbole._dataset)
+            for field in recbole._dataset.inter_feat.interaction:
+                torch.testing.assert_close(ours._dataset.inter_feat[field], recbole._dataset.inter_feat[field],
+                                           rtol=0, atol=0, msg=field)
+
+
+@pytest.mark.parametrize("max_length", [5, 20])
+def test_sequence_mode_counts_items_as_the_prefix_mode(settings, max_length):
+    """item_counter (popularity metrics, popularity sampling) counts every training target, as RecBole's prefix
+    rows do, though the sequence mode keeps only the rows that end a window."""
+    _, prefix_train, _ = split(settings, MAX_ITEM_LIST_LENGTH=max_length)
+    _, seq_train, _ = split(settings, MAX_ITEM_LIST_LENGTH=max_length, train_mode="sequence")
+    assert len(seq_train._dataset) < len(prefix_train._dataset)
+    assert seq_train._dataset.item_counter == prefix_train._dataset.item_counter
+    assert seq_train._dataset.user_counter == prefix_train._dataset.user_counter
+
+
+@pytest.mark.parametrize("overrides", [
+    {"benchmark_filename": ["train", "valid", "test"]},
+    {"eval_args": {"split": {"RS": [0.8, 0.1, 0.1]}, "order": "TO", "group_by": "user", "mode": "full"}},
+])
+def test_sequence_mode_refuses_splits_it_cannot_rebuild(settings, overrides):
+    with pytest.raises(ConfigurationError, match="train_mode 'sequence'.*train_mode: prefix"):
+        create_dataset(Config(model="FAME", dataset="tiny", config_dict=settings(train_mode="sequence", **overrides)))

@@ -26,7 +26,9 @@ FAME_SPACE = {  # key: (valid values, bad values)
     "attention_residual": ([True, False], ["yes", 1, None]),
     "scale_by_heads": ([False], ["yes", 1, None]),
     "facet_init": (["slice", "normal"], BAD_CHOICE),
+    "combine_warm_starts": ([True, False], ["yes", 1, None]),
 }
+FAME_FIXED = {"pretrained_path": None, "text_pretrained_path": None}
 
 TEXT_SPACE = {
     "n_heads": ([1, 2, 4], BAD_INT),
@@ -41,6 +43,7 @@ TEXT_SPACE = {
     "temperature": ([0.05, 1, 2.5], [0, -0.1, "0.1", None]),
     "text_dropout": ([0, 0.1, 0.9], BAD_PROBABILITY),
     "projection_init_std": ([None, 0.01, 1], [0, -1, "0.1"]),
+    "validation_items": ([0, 0.1, 0.5], [-0.1, 1, "0.1", None, True]),
 }
 TEXT_FIXED = {"text_fields": ["title"], "facet_fields": [], "text_encoder": "x", "text_cache_dir": None}
 
@@ -51,7 +54,7 @@ def draw(space, rng, fixed=None):
     return settings
 
 
-CASES = [("FAME", fame.check_settings, FAME_SPACE, None),
+CASES = [("FAME", fame.check_settings, FAME_SPACE, FAME_FIXED),
          ("FAMETextPretrain", fametextpretrain.check_settings, TEXT_SPACE, TEXT_FIXED)]
 
 

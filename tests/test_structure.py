@@ -111,5 +111,7 @@ def test_train_mode_has_one_reader_one_default_and_one_check(bad):
     assert train_mode({"train_mode": "sequence"}) == "sequence"
     with pytest.raises(ConfigurationError, match=r"train_mode must be 'prefix' or 'sequence'"):
         train_mode({"train_mode": bad})
-    for name in ("FAME", "SASRecSeq"):  # the models' yaml files leave it to overall.yaml
-        assert "train_mode" not in load_yaml(Path(properties_dir()) / "model" / f"{name}.yaml")
+    # SASRecSeq's yaml leaves it to overall.yaml; FAME's sets FAME's own default, the efficient sequence mode
+    # (tests/test_defaults.py), which a plain RecBole Config never reads: train_mode({}) is overall.yaml's
+    assert "train_mode" not in load_yaml(Path(properties_dir()) / "model" / "SASRecSeq.yaml")
+    assert load_yaml(Path(properties_dir()) / "model" / "FAME.yaml")["train_mode"] == "sequence"

@@ -64,7 +64,10 @@ def build(model, settings):
     config = Config(model=model, dataset=settings.get("dataset", "tiny"), config_dict=settings)
     train_data, _, test_data = data_preparation(config, create_dataset(config))
     torch.manual_seed(0)
-    return config, model_class(model)(config, train_data._dataset), train_data, test_data
+    built = model_class(model)(config, train_data._dataset)
+    if model == "FAME":
+        built.warm_start()  # what its first training step or score would do
+    return config, built, train_data, test_data
 
 
 def model_class(name):
@@ -150,8 +153,36 @@ def test_one_step_trains_only_the_selected_head(settings, tiny_encoder):
         loss = model.calculate_loss(Interaction({"item_id": torch.arange(1, model.n_items)}))
         assert torch.isfinite(loss) and loss > 0
         loss.backward()
-        grad = model.facet_projection.grad.abs().sum((1, 2))
-        assert grad[head] > 0 and (grad[torch.arange(4) != head] == 0).all()
+        for other in range(4):
+            for param in model.head_parameters(other):
+                assert (param.grad is not None and param.grad.abs().sum() > 0) if other == head else param.grad is None
+
+
+@pytest.mark.parametrize("schedule", ["step", "epoch"])
+def test_a_step_changes_only_the_head_it_trains(settings, tiny_encoder, schedule):
+    """Adam's momentum from a head's earlier steps must not move it on another head's step: the parameters
+    of every head but the trained one are exactly unchanged by a training step."""
+    from recbole_fame.trainer import FAMETextPretrainTrainer
+
+    config, model, train_data, _ = build("FAMETextPretrain", text_settings(
+        settings, tiny_encoder, n_heads=4, facet_alternation=schedule, pretrain_batch_size=8, epochs=2))
+    trainer = FAMETextPretrainTrainer(config, model)
+    changes = []
+    step = torch.optim.Adam.step
+
+    def watched_step(optimizer, *args, **kwargs):
+        before = [[p.detach().clone() for p in model.head_parameters(h)] for h in range(4)]
+        out = step(optimizer, *args, **kwargs)
+        changed = {h for h in range(4) if any(not torch.equal(b, p) for b, p in zip(before[h], model.head_parameters(h)))}
+        changes.append((model.task, changed))
+        return out
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torch.optim.Adam, "step", watched_step)
+        for epoch in range(2):
+            trainer._train_epoch(train_data, epoch)
+    assert len({task for task, _ in changes}) > 1  # several heads took turns
+    assert all(changed == {task} for task, changed in changes), changes
 
 
 # --- text, cache and encoder --------------------------------------------------------------------------------
@@ -318,6 +349,87 @@ def test_report_figures_on_a_sample_of_queries_match_the_full_computation():
     per_row = (labels[nearest_neighbours(embedding, 4)] == labels[:, None, :]).squeeze(-1).float().mean(1)
     assert label_precision(embedding, labels, 4, queries) == pytest.approx(per_row[queries].mean().item())
     assert label_precision(embedding, labels, 4) == pytest.approx(per_row.mean().item())
+
+
+def test_text_started_fame_reloads_after_its_text_checkpoint_is_gone(settings, pretrained, tmp_path):
+    """A checkpoint is self-contained: loading FAME's own checkpoint never reads the text checkpoint it started from."""
+    from recbole_fame.quick_start import load_data_and_model
+
+    source = tmp_path / "text.safetensors"
+    shutil.copy(pretrained["saved_model_file"], source)
+    shutil.copy(pretrained["saved_model_file"][: -len(".safetensors")] + ".json", tmp_path / "text.json")
+    fame = run_recbole_fame(model="FAME", dataset="tiny", saved=True, config_dict=settings(
+        load_col=LOAD_COL, n_heads=4, epochs=1, text_pretrained_path=str(source)))
+    source.unlink()
+    (tmp_path / "text.json").unlink()
+    checkpoint = torch.load(fame["saved_model_file"], weights_only=False)
+    _, model, _, _, _, _ = load_data_and_model(fame["saved_model_file"], checkpoint_dir=str(tmp_path))
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, checkpoint["state_dict"][name], rtol=0, atol=0, msg=name)
+
+
+def test_both_warm_starts_are_an_explicit_choice(settings, pretrained):
+    """pretrained_path and text_pretrained_path both set the item embeddings: refused unless combine_warm_starts
+    says which part comes from which checkpoint (items and W_f from the text, the rest from SASRec)."""
+    sasrec = run_recbole_fame(model="SASRec", dataset="tiny", saved=True,
+                              config_dict=settings(load_col=LOAD_COL, n_heads=4, epochs=1))
+    both = dict(load_col=LOAD_COL, n_heads=4, pretrained_path=sasrec["saved_model_file"],
+                text_pretrained_path=pretrained["saved_model_file"])
+    with pytest.raises(ConfigurationError, match="combine_warm_starts: True"):
+        build("FAME", settings(**both))
+    _, fame, _, _ = build("FAME", settings(**both, combine_warm_starts=True))
+    tensors, _ = load_text_checkpoint(pretrained["saved_model_file"])
+    sasrec_state = torch.load(sasrec["saved_model_file"], weights_only=False)["state_dict"]
+    assert torch.equal(fame.item_embedding.weight.detach(), tensors["item_embedding"])
+    assert torch.equal(fame.facet_prediction.facet_projection.detach(), block_selector(4, 16))
+    assert torch.equal(fame.position_embedding.weight.detach(), sasrec_state["position_embedding.weight"])
+    assert torch.equal(fame.moe_attention.key.weight.detach(),
+                       sasrec_state["trm_encoder.layer.1.multi_head_attention.key.weight"])
+
+
+def test_facet_init_normal_is_refused_under_a_text_start(settings, pretrained):
+    with pytest.raises(ConfigurationError, match="facet_init 'normal' would be overwritten"):
+        build("FAME", settings(load_col=LOAD_COL, n_heads=4, facet_init="normal",
+                               text_pretrained_path=pretrained["saved_model_file"]))
+
+
+def test_text_predict_is_the_full_sort_score_of_the_asked_item(settings, tiny_encoder, monkeypatch):
+    _, model, train_data, _ = build("FAMETextPretrain", text_settings(settings, tiny_encoder, n_heads=4))
+    model.eval()
+    batch = next(iter(train_data))
+    expected = model.full_sort_predict(batch).gather(1, batch[model.ITEM_ID].unsqueeze(1)).squeeze(1)
+    monkeypatch.setattr(FAMETextPretrain, "item_embeddings", lambda self: pytest.fail("embedded every item"))
+    torch.testing.assert_close(model.predict(batch), expected, atol=1e-6, rtol=0)
+
+
+def test_validation_scores_held_out_items_the_loss_never_sees(settings, tiny_encoder, monkeypatch):
+    """Early stopping ranks the neighbours of validation items, whose labels never enter the contrastive loss."""
+    from recbole.data.interaction import Interaction
+
+    from recbole_fame.text import disentanglement
+
+    _, model, _, _ = build("FAMETextPretrain", text_settings(settings, tiny_encoder, n_heads=4, validation_items=0.2))
+    held_out = torch.nonzero(model.validation_mask).flatten()
+    assert len(held_out) == 10 and 0 not in held_out.tolist()
+    everything = torch.arange(1, model.n_items)
+    trained = everything[~model.validation_mask[everything]]
+    for head in range(4):
+        model.select_task(head)
+        torch.manual_seed(0)  # the identity heads' dropout views
+        with_held_out = model.calculate_loss(Interaction({"item_id": everything}))
+        torch.manual_seed(0)
+        torch.testing.assert_close(with_held_out, model.calculate_loss(Interaction({"item_id": trained})))
+
+    seen = []
+    label_precision, overlap = disentanglement.label_precision, disentanglement.neighbour_overlap
+    monkeypatch.setattr(disentanglement, "label_precision", lambda e, l, k, q=None: seen.append(("facet", q)) or label_precision(e, l, k, q))
+    monkeypatch.setattr(disentanglement, "neighbour_overlap", lambda e, r, k, q=None: seen.append(("identity", q)) or overlap(e, r, k, q))
+    scores = model.task_scores()
+    assert len(scores) == 4 and all(0 <= value <= 1 for value in scores.values())
+    labelled = {field: torch.nonzero(disentanglement.labelled(labels)).flatten() for field, labels in model.facet_labels().items()}
+    for (kind, queries), task in zip(seen, model.head_tasks):
+        items = labelled[task][queries] if kind == "facet" else queries + 1  # query rows -> item ids
+        assert set(items.tolist()) <= set(held_out.tolist()) and len(items) > 0, (task, items)
 
 
 def test_runs_started_in_the_same_second_keep_their_own_text_checkpoints(settings, tiny_encoder, monkeypatch):

@@ -28,6 +28,11 @@ def test_every_rank_takes_the_same_number_of_batches_of_one_shared_permutation(n
     assert not torch.equal(shard_item_batches(n_items, batch_size, 8, 0, world_size)[0], shards[0][0])  # per epoch
 
 
+def stacked(state_dict, name):
+    """The per-head parameters ``name.0``, ``name.1``, ... of a state dict as one [H, ...] tensor."""
+    return torch.stack([state_dict[f"{name}.{h}"] for h in range(4)])
+
+
 def test_two_cpu_processes_pretrain_and_end_with_identical_parameters(tmp_path, tiny_encoder):  # noqa: F811
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -38,14 +43,15 @@ def test_two_cpu_processes_pretrain_and_end_with_identical_parameters(tmp_path, 
     assert proc.returncode == 0, proc.stderr[-3000:]
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1))
 
-    assert set(rank0["state_dict"]) == {"facet_projection", "facet_bias"}
+    # one W^(h) and b^(h) per head
+    assert set(rank0["state_dict"]) == {f"{name}.{h}" for name in ("facet_projections", "facet_biases") for h in range(4)}
     assert len(rank0["epochs"]) == len(rank1["epochs"]) == 2
     # the ranks started from different seeds and trained on different batches: identical after every epoch
     # (gradients averaged at every step), and at the end (the best epoch, reloaded)
     for state0, state1 in zip(rank0["epochs"] + [rank0["state_dict"]], rank1["epochs"] + [rank1["state_dict"]]):
         for name, value in state0.items():
             torch.testing.assert_close(value, state1[name], rtol=0, atol=0, msg=name)
-    assert not torch.equal(rank0["epochs"][0]["facet_projection"], rank0["epochs"][1]["facet_projection"])
+    assert not torch.equal(stacked(rank0["epochs"][0], "facet_projections"), stacked(rank0["epochs"][1], "facet_projections"))
     for key in ("result", "report", "visited", "train_loss", "best_valid_score", "best_valid_result",
                 "saved_model_file", "global_step"):
         assert rank0[key] == rank1[key], key
@@ -63,8 +69,8 @@ def test_two_cpu_processes_pretrain_and_end_with_identical_parameters(tmp_path, 
     assert {p.name for p in saved.iterdir() if p.is_file()} == {checkpoints[0].name,
                                                                checkpoints[0].with_suffix(".json").name}
     tensors, metadata = load_text_checkpoint(checkpoints[0])
-    assert torch.equal(tensors["facet_projection"], rank0["state_dict"]["facet_projection"])
-    assert torch.equal(tensors["facet_bias"], rank0["state_dict"]["facet_bias"])
+    assert torch.equal(tensors["facet_projection"], stacked(rank0["state_dict"], "facet_projections"))
+    assert torch.equal(tensors["facet_bias"], stacked(rank0["state_dict"], "facet_biases"))
     assert metadata["report"] == rank0["report"]
 
     assert len(list((saved / "text_cache").glob("text-*.safetensors"))) == 1

@@ -30,6 +30,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, REPO)
 
 from recbole_fame import run_recbole_fame
+from recbole_fame.tuning import parse_setting
 from recbole_fame.text import read_text_metadata
 from recbole_fame.text.disentanglement import format_report
 
@@ -37,17 +38,33 @@ METRICS = ("hit@10", "ndcg@10", "hit@20", "ndcg@20")
 
 
 def parse_value(text):
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return {"True": True, "False": False}.get(text, text)
+    """A ``key=value`` value as the runner reads ``--key=value``: a Python literal (numbers, True, lists such as
+    ``['class','release_year']``, dicts) where it is one, else the string."""
+    return parse_setting(text)
 
 
-def command(model, dataset, settings):
+def parse_settings(items):
+    """``["k=v", ...]`` -> ``{k: value}``; a list value without quotes is refused with the spelling to use."""
+    settings = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"error: setting {item!r} is not key=value")
+        settings[key.strip()] = parse_value(value.strip())
+        if isinstance(settings[key.strip()], str) and value.strip().startswith("["):
+            raise SystemExit(f"error: {key}={value} is not a list: quote its items, e.g. {key}=\"['a','b']\"")
+    return settings
+
+
+def command(model, dataset, settings, config_files=None):
+    def value(v):
+        text = str(v)
+        return f'"{text}"' if any(c in text for c in " []{}'") else text
+
     return "python run_recbole_fame.py " + " ".join(
-        [f"--model={model}", f"--dataset={dataset}"] + [f"--{k}={v}" for k, v in settings.items()]
+        [f"--model={model}", f"--dataset={dataset}"]
+        + ([f'--config_files="{" ".join(config_files)}"'] if config_files else [])
+        + [f"--{k}={value(v)}" for k, v in settings.items()]
     )
 
 
@@ -71,7 +88,7 @@ def epochs_to_reach(curve, target):
     return next((i + 1 for i, value in enumerate(curve or []) if value >= target), None)
 
 
-def run(model, dataset, settings):
+def run(model, dataset, settings, config_files=None):
     start = time.time()
     curve = ValidCurve()
     root = logging.getLogger()
@@ -81,14 +98,15 @@ def run(model, dataset, settings):
     root.setLevel(logging.INFO)
     root.addHandler(curve)
     try:
-        result = run_recbole_fame(model=model, dataset=dataset, config_dict=dict(settings), saved=True)
+        result = run_recbole_fame(model=model, dataset=dataset, config_dict=dict(settings),
+                                  config_file_list=config_files, saved=True)
     finally:
         root.removeHandler(curve)
         root.setLevel(level)
     wall = time.time() - start
     return {
         "valid_curve": curve.scores,
-        "command": command(model, dataset, settings),
+        "command": command(model, dataset, settings, config_files),
         "test": {k: float(v) for k, v in result["test_result"].items()},
         "best_valid": {k: float(v) for k, v in (result["best_valid_result"] or {}).items()},
         "epochs": result.get("epochs"),
@@ -101,13 +119,16 @@ def run(model, dataset, settings):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--dataset", required=True)
+    parser.add_argument("--config_files", default="", help="space-separated yaml files for every run")
     parser.add_argument("--out", default=os.path.join(REPO, "results", "text_pretrain"))
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--checkpoint_dir", default="saved/text_pretrain")
-    parser.add_argument("--pretrain_set", nargs="*", default=[], help="key=value settings of the pre-training only")
-    parser.add_argument("--set", nargs="*", default=[], help="key=value settings of both FAME runs")
+    parser.add_argument("--pretrain_set", nargs="*", default=[],
+                        help="key=value settings of the pre-training only; lists as facet_fields=\"['a','b']\"")
+    parser.add_argument("--set", nargs="*", default=[],
+                        help="key=value settings of both FAME runs (n_heads defaults to the pre-training's)")
     parser.add_argument("--only_pretrain", action="store_true", help="stop after the pre-training")
     parser.add_argument("--reuse_pretrain", nargs="?", const="", default=None, metavar="JSON",
                         help="take the pre-training from an earlier run's JSON (default <out>/<dataset>.json)")
@@ -115,10 +136,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     common = {"seed": args.seed, "checkpoint_dir": args.checkpoint_dir, "show_progress": False}
     pretrain_settings = dict(common)
-    pretrain_settings.update({k: parse_value(v) for k, v in (kv.split("=", 1) for kv in args.pretrain_set)})
-    # sequence_loss_weighting 'batch' was the default when results/text_pretrain was made
-    fame_settings = dict(common, train_mode="sequence", length_bucketing=True, sequence_loss_weighting="batch")
-    fame_settings.update({k: parse_value(v) for k, v in (kv.split("=", 1) for kv in args.set)})
+    pretrain_settings.update(parse_settings(args.pretrain_set))
+    config_files = args.config_files.split() or None
+    # sequence_loss_weighting 'batch' and train_batch_size in whole sequences were the plugin's meaning when
+    # results/text_pretrain was made (its commands say train_batch_size=64: 64 sequences)
+    fame_settings = dict(common, train_mode="sequence", length_bucketing=True, sequence_loss_weighting="batch",
+                         train_batch_unit="sequences")
+    fame_settings.update(parse_settings(args.set))
 
     this_command = "python " + " ".join(
         [os.path.relpath(os.path.abspath(__file__), REPO)] + (argv if argv is not None else sys.argv[1:]))
@@ -131,7 +155,7 @@ def main(argv=None):
         record.update({key: earlier[key] for key in ("pretrain", "report", "report_table", "encoder")})
         record["benchmark_commands"] = earlier["benchmark_commands"] + [this_command]
     else:
-        record["pretrain"] = run("FAMETextPretrain", args.dataset, pretrain_settings)
+        record["pretrain"] = run("FAMETextPretrain", args.dataset, pretrain_settings, config_files)
         metadata = read_text_metadata(record["pretrain"]["checkpoint"])
         record["report"] = metadata["report"]
         record["report_table"] = format_report(metadata["report"])
@@ -139,8 +163,14 @@ def main(argv=None):
         record["encoder"] = metadata["encoder"]["name"]
     if not args.only_pretrain:
         checkpoint = record["pretrain"]["checkpoint"]
-        record["fame_random"] = run("FAME", args.dataset, fame_settings)
-        record["fame_text"] = run("FAME", args.dataset, dict(fame_settings, text_pretrained_path=checkpoint))
+        # FAME's heads are the pre-training's facets: the same H (and d) unless --set says otherwise
+        metadata = read_text_metadata(checkpoint)
+        for key in ("n_heads", "hidden_size"):
+            if metadata.get(key) is not None:
+                fame_settings.setdefault(key, metadata[key])
+        record["fame_random"] = run("FAME", args.dataset, fame_settings, config_files)
+        record["fame_text"] = run("FAME", args.dataset, dict(fame_settings, text_pretrained_path=checkpoint),
+                                  config_files)
     os.makedirs(args.out, exist_ok=True)
     with open(out_file, "w") as f:
         json.dump(record, f, indent=1)

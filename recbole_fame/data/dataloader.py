@@ -38,8 +38,12 @@ class LengthBucketedTrainDataLoader(TrainDataLoader):
             part = perm[start : start + chunk]
             part = part[np.argsort(lengths[part], kind="stable")]
             pieces.extend(np.split(part, range(self.step, len(part), self.step)))
-        batch_order = torch.randperm(len(pieces), generator=self._epoch_generator).numpy()
-        return np.concatenate([pieces[i] for i in batch_order])
+        # RecBole cuts the order into batches of self.step from its start, so each piece must stay aligned:
+        # the one piece shorter than a batch (the end of the last chunk) goes last, the full ones are shuffled.
+        full = [piece for piece in pieces if len(piece) == self.step]
+        short = [piece for piece in pieces if len(piece) != self.step]
+        batch_order = torch.randperm(len(full), generator=self._epoch_generator).numpy()
+        return np.concatenate([full[i] for i in batch_order] + short)
 
     def __iter__(self):
         self._order = self._new_order()

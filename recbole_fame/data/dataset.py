@@ -16,6 +16,7 @@ prefix sample's sliding window); for users with no more than ``MAX_ITEM_LIST_LEN
 
 import os
 import tempfile
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -170,8 +171,9 @@ class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
     RecBole's ``data_augmentation`` materialises every prefix of every user as a dense row of
     ``MAX_ITEM_LIST_LENGTH`` ids per interaction field (ml-20m at length 50: ~12 GB) and the split keeps
     them all. Here the same samples are computed with array operations, and only these are materialised:
-    per user, the validation and test samples RecBole's leave-one-out split takes (the user's last two
-    samples; the last one if the user has only two), and the training samples that end a window (the last
+    per user, the validation and test samples RecBole's leave-one-out split takes (``valid_and_test``: the
+    user's last two samples, the last one if the user has only two; ``valid_only`` / ``test_only``: the last
+    one), and the training samples that end a window (the last
     training sample, the one ``MAX_ITEM_LIST_LENGTH`` before it, ...). RecBole's split of these rows gives
     exactly RecBole's validation and test samples and one training sample per window.
     """
@@ -193,7 +195,8 @@ class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
         if records_history:
             self.user_history = UserHistory.from_sorted(user_ids, self.inter_feat[self.iid_field].numpy(),
                                                         self.user_num)
-        train_samples = samples - np.minimum(2, samples - 1)  # what RecBole's leave-one-out leaves to training
+        held_out = LEAVE_ONE_OUT[self.config["eval_args"]["split"]["LS"]]  # per user, when it has that many
+        train_samples = samples - np.minimum(held_out, samples - 1)  # what RecBole's leave-one-out leaves to training
         keep = (position >= 1) & ((sample >= train_samples) | ((train_samples - 1 - sample) % window == 0))
 
         target = np.flatnonzero(keep)
@@ -217,6 +220,24 @@ class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
         new_data.update(Interaction(new_dict))
         self.inter_feat = new_data
 
+    def counter(self, field):
+        """RecBole's counter of a field's values over the training targets, as in the prefix mode: each kept
+        sample of the training split stands for every target of its window (the items of its list after the
+        first, and its own target), not for its own target only."""
+        if not getattr(self, "trains_whole_sequences", False) or self.field2type.get(field) != FeatureType.TOKEN:
+            return super().counter(field)
+        lengths = self.inter_feat[self.item_list_length_field]
+        if field == self.uid_field:  # one target per position
+            values = torch.repeat_interleave(self.inter_feat[field], lengths)
+        elif field in self.inter_feat and hasattr(self, f"{field}_list_field"):
+            lists = self.inter_feat[getattr(self, f"{field}_list_field")]
+            positions = torch.arange(lists.size(1)).unsqueeze(0)
+            inside = (positions >= 1) & (positions < lengths.unsqueeze(1))
+            values = torch.cat([lists[inside], self.inter_feat[field]])
+        else:
+            return super().counter(field)
+        return Counter(values.numpy())
+
     def build(self):
         datasets = super().build()
         train = datasets[0]
@@ -227,10 +248,32 @@ class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
         return datasets
 
 
+# RecBole's leave-one-out modes -> the samples per user it holds out of training (if the user has more)
+LEAVE_ONE_OUT = {"valid_and_test": 2, "valid_only": 1, "test_only": 1}
+
+
+def check_split(config):
+    """The sequence mode rebuilds RecBole's leave-one-out split from the data (see data_augmentation); any
+    other split is refused with the reason."""
+    split = (config["eval_args"] or {}).get("split") or {}
+    require(
+        config["benchmark_filename"] is None,
+        f"train_mode 'sequence' cannot use benchmark_filename ({config['benchmark_filename']}): RecBole reads those "
+        "files' samples as they are, without the per-user sequences the sequence mode trains on. Use "
+        "train_mode: prefix with benchmark files, or the atomic .inter file with eval_args.split LS.",
+    )
+    require(
+        list(split) == ["LS"] and split["LS"] in LEAVE_ONE_OUT,
+        f"train_mode 'sequence' supports RecBole's leave-one-out splits (eval_args.split: {{'LS': "
+        f"{' | '.join(LEAVE_ONE_OUT)}}}), got {split!r}: use train_mode: prefix for ratio (RS) or time (TS) splits.",
+    )
+
+
 def dataset_class_for(config):
     """The plugin dataset class for this configuration, or None for RecBole's default."""
     if train_mode(config) == "prefix":
         return prefix_dataset_class(config)
+    check_split(config)
     require(
         supports_sequence_training(get_model(config["model"])),
         f"train_mode 'sequence' trains a loss at every position, which {config['model']} does not compute: "

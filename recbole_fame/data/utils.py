@@ -2,6 +2,7 @@
 training mode), the dataset checks, the optional length-bucketed training loader and the optional hiding of
 already-seen items at full-sort evaluation (``eval_exclude_history``)."""
 
+from contextlib import contextmanager
 from logging import getLogger
 
 from recbole.data import data_preparation as recbole_data_preparation
@@ -13,21 +14,79 @@ from recbole_fame.data.dataset import dataset_class_for
 from recbole_fame.data.eval_dataloader import hide_history
 from recbole_fame.data.history import excludes_history, full_sort_only, user_history_of
 from recbole_fame.errors import ConfigurationError
+from recbole_fame.defaults import train_mode
 from recbole_fame.registry import get_model
+
+BATCH_UNITS = ("targets", "sequences")
+
+
+def uses_length_bucketing(config):
+    """``length_bucketing``; unset (``~``, FAME's default) it follows the training mode: on in the sequence mode,
+    off (RecBole's shuffled batches) in the prefix mode."""
+    value = config["length_bucketing"]
+    if value is None:
+        return train_mode(config) == "sequence" and not length_bucketing_refused(get_model(config["model"]))
+    return bool(value)
+
+
+def sequences_per_batch(config, train_dataset):
+    """The training batch of the sequence mode, in whole sequences (None in the prefix mode).
+
+    With ``train_batch_unit: targets`` (the default) ``train_batch_size`` counts training targets, as in RecBole's
+    prefix mode: a batch takes ``round(train_batch_size / mean training sequence length)`` sequences (at least one),
+    so an epoch makes about as many updates as the prefix mode at the same ``train_batch_size``. With
+    ``sequences`` it is the number of sequences itself. In multi-process runs both are global batches.
+    """
+    if not getattr(train_dataset, "trains_whole_sequences", False):
+        return None
+    unit = config["train_batch_unit"] or "targets"
+    if unit not in BATCH_UNITS:
+        raise ConfigurationError(f"train_batch_unit must be one of {BATCH_UNITS}, got {unit!r}")
+    batch_size = config["train_batch_size"]
+    if unit == "sequences":
+        return batch_size
+    return max(1, round(batch_size / max(train_dataset.targets_per_sequence, 1.0)))
+
+
+@contextmanager
+def _train_batch_size(config, value):
+    saved = config["train_batch_size"]
+    config["train_batch_size"] = value
+    try:
+        yield
+    finally:
+        config["train_batch_size"] = saved
 
 
 def data_preparation(config, dataset):
     """Split ``dataset`` and build the train/valid/test dataloaders exactly as RecBole does; with
-    ``length_bucketing: True`` (single process) the training loader batches samples of similar length, and with
-    ``eval_exclude_history: True`` full-sort validation and test hide every item of the user's earlier history."""
+    ``length_bucketing`` (single process) the training loader batches samples of similar length, in the
+    sequence mode its batch is :func:`sequences_per_batch` sequences, and with ``eval_exclude_history: True``
+    full-sort validation and test hide every item of the user's earlier history."""
     model = config["model"]
     refused = length_bucketing_refused(get_model(model)) if config["length_bucketing"] else None
     if refused:
         raise ConfigurationError(f"length_bucketing: True cannot train {model}: {refused}. "
                                  "Set length_bucketing: False for it (RecBole's shuffled batches).")
+    if config["length_bucketing"] and config["shuffle"] is False:
+        raise ConfigurationError("length_bucketing: True draws its own order every epoch (samples shuffled, sorted "
+                                 "by length within chunks, batches shuffled), so shuffle: False would be ignored. "
+                                 "Set shuffle: True, or length_bucketing: False for RecBole's unshuffled order.")
     train_data, valid_data, test_data = recbole_data_preparation(config, dataset)  # builds the samples
-    if config["length_bucketing"] and config["single_spec"]:
-        train_data = LengthBucketedTrainDataLoader(config, train_data._dataset, train_data._sampler)
+    train_dataset, sampler = train_data._dataset, train_data._sampler
+    sequences = sequences_per_batch(config, train_dataset)
+    bucketing = uses_length_bucketing(config) and config["single_spec"]
+    if sequences is not None:
+        train_dataset.sequences_per_batch = sequences  # read by the models' SequenceLoss
+        if (config["train_batch_unit"] or "targets") == "targets":
+            getLogger().info(
+                f"train_mode sequence: train_batch_size {config['train_batch_size']} counts training targets, so a "
+                f"batch takes {sequences} sequences (mean training sequence length "
+                f"{train_dataset.targets_per_sequence:.1f}); train_batch_unit: sequences counts sequences instead")
+    if bucketing or (sequences is not None and sequences != config["train_batch_size"]):
+        loader_class = LengthBucketedTrainDataLoader if bucketing else type(train_data)
+        with _train_batch_size(config, sequences or config["train_batch_size"]):
+            train_data = loader_class(config, train_dataset, sampler, shuffle=train_data.shuffle)
     if config["eval_exclude_history"] and not full_sort_only(config):
         getLogger().warning("eval_exclude_history applies to full-sort evaluation only (eval_args mode: full); "
                             f"this run evaluates with mode {config['eval_args']['mode']}, so nothing is hidden.")

@@ -24,6 +24,20 @@ def trim_padding(item_seq, item_seq_len):
     return item_seq[:, : int(item_seq_len.max())]
 
 
+def embed_sequence(model, item_seq):
+    """SASRec's input block, ``Dropout(LayerNorm(item + position embedding))`` of [B, L] ids -> [B, L, d], with
+    ``model``'s ``item_embedding``, ``position_embedding``, ``LayerNorm`` and ``dropout`` (FAME and SASRecSeq)."""
+    positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
+    return model.dropout(model.LayerNorm(model.item_embedding(item_seq) + model.position_embedding(positions)))
+
+
+def block_selector(n_heads, hidden_size):
+    """[H, d, d'] with W^(h)[h d' + i, i] = 1, else 0: x W^(h) is head h's slice of x."""
+    head_size = hidden_size // n_heads
+    eye = torch.eye(hidden_size).view(hidden_size, n_heads, head_size)  # [d, H, d']
+    return eye.permute(1, 0, 2).contiguous()
+
+
 class MoEAttention(nn.Module):
     r"""Mixture-of-experts self-attention of one layer (Eq. 12-17).
 
@@ -139,10 +153,9 @@ class FacetPrediction(nn.Module):
 
     def select_head_slices(self):
         """Set W_f^(h) to the block selector, so that x_v^(h) starts as head h's slice of x_v."""
-        heads, hidden, head_size = self.facet_projection.shape
+        heads, hidden, _ = self.facet_projection.shape
         with torch.no_grad():
-            blocks = self.facet_projection.zero_().view(heads, heads, head_size, head_size)
-            blocks[torch.arange(heads), torch.arange(heads)] = torch.eye(head_size)
+            self.facet_projection.copy_(block_selector(heads, hidden).to(self.facet_projection))
 
     def gate_weights(self, head_states):
         # head_states [..., H, d'] -> g~ [..., H]  (Eq. 10)
@@ -158,6 +171,22 @@ class FacetPrediction(nn.Module):
         # P^(h)(v) = x_v^(h) . F^(h): [..., H, d'] x [V, d] -> [..., H, V]  (Eq. 8)
         return torch.einsum("...hk,hvk->...hv", head_states, self.head_item_embeddings(item_embedding))
 
+    def user_vector(self, head_states, gate):
+        """'logits' mixing: u = sum_h g_h W_f^(h) F^(h) (times H with scale_by_heads), [..., d], so that the fused
+        score of item v is x_v . u."""
+        heads, hidden_size, head_size = self.facet_projection.shape
+        weighted = (gate.unsqueeze(-1) * head_states).flatten(-2)  # g~_h F^(h) side by side: [..., H*d']
+        # [..., H*d'] x [H*d', d] -> u [..., d]
+        user = weighted @ self.facet_projection.transpose(1, 2).reshape(heads * head_size, hidden_size)
+        return self.logit_scale * user if self.logit_scale != 1.0 else user
+
+    def item_scores(self, head_states, gate, item_embedding, items):
+        """The fused score (Eq. 11) of one item per row, ``items`` [B] -> [B]: with 'logits', x_v . u of those
+        items only; with 'probs', each head's softmax needs its normaliser over all items first."""
+        if self.head_mixing == "logits":
+            return (self.user_vector(head_states, gate) * item_embedding[items]).sum(-1)
+        return self.scores(head_states, gate, item_embedding).gather(-1, items.unsqueeze(-1)).squeeze(-1)
+
     def scores(self, head_states, gate, item_embedding):
         """Fused scores over all items, [..., V] (Eq. 11).
 
@@ -167,12 +196,6 @@ class FacetPrediction(nn.Module):
         negative log-likelihood.
         """
         if self.head_mixing == "logits":
-            heads, hidden_size, head_size = self.facet_projection.shape
-            weighted = (gate.unsqueeze(-1) * head_states).flatten(-2)  # g~_h F^(h) side by side: [..., H*d']
-            # [..., H*d'] x [H*d', d] -> u [..., d]
-            user = weighted @ self.facet_projection.transpose(1, 2).reshape(heads * head_size, hidden_size)
-            if self.logit_scale != 1.0:
-                user = self.logit_scale * user
-            return user @ item_embedding.transpose(0, 1)
+            return self.user_vector(head_states, gate) @ item_embedding.transpose(0, 1)
         log_probs = torch.log_softmax(self.head_scores(head_states, item_embedding), dim=-1)  # [..., H, V]
         return torch.logsumexp(log_probs + torch.log(gate.clamp_min(1e-12)).unsqueeze(-1), dim=-2)

@@ -6,7 +6,8 @@ sequences have positions, and that number varies: with ``length_bucketing`` a ba
 ``train_batch_size`` targets and a batch of 50-item sequences 50 times more. ``sequence_loss_weighting``:
 
 * ``'target'``: the sum of the batch's losses divided by the number of targets a batch holds on average
-  (``train_batch_size`` per process times the training sequences' mean length). Every target weighs the same
+  (the sequences per batch and process times the training sequences' mean length; with ``train_batch_unit:
+  targets`` about ``train_batch_size``). Every target weighs the same
   in every batch, as in the prefix mode, and a batch of average length gets the prefix mode's mean.
 * ``'batch'``: the mean over the batch's own targets, so each batch weighs the same and a target weighs less the
   longer the sequences it is batched with (with length bucketing, about 1 / its sequence's length).
@@ -16,6 +17,7 @@ the same SASRec on RecBole's prefix samples (test NDCG@10 0.036 vs 0.040), and '
 mode's validation curve (results/beauty/modes/).
 """
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -28,13 +30,29 @@ def check_weighting(value):
     require(value in WEIGHTINGS, f"sequence_loss_weighting must be one of {WEIGHTINGS}, got {value!r}")
 
 
+def next_item_targets(item_seq, item_seq_len, pos_items, length):
+    """The target of every position of a batch of sequences cut to ``length`` positions: position t predicts
+    item t+1, the sequence's last position its sample's own target ``pos_items``.
+
+    Returns ``targets`` [B, length] and ``valid`` [B, length] (True at the positions inside each sequence);
+    ``targets[valid]`` lines up with the model's outputs at ``valid``.
+    """
+    targets = torch.cat([item_seq[:, 1:length], item_seq.new_zeros(item_seq.size(0), 1)], dim=1)
+    targets[torch.arange(targets.size(0), device=targets.device), item_seq_len - 1] = pos_items
+    valid = torch.arange(length, device=targets.device).unsqueeze(0) < item_seq_len.unsqueeze(1)
+    return targets, valid
+
+
 class SequenceLoss(nn.Module):
     def __init__(self, config, dataset):
         super().__init__()
         self.weighting = config["sequence_loss_weighting"] or "target"
         check_weighting(self.weighting)
         processes = 1 if config["single_spec"] is not False else (config["world_size"] or 1)
-        batch_size = max(1, config["train_batch_size"] // processes)  # RecBole's per-process batch
+        # sequences per batch: what recbole_fame.data.utils.data_preparation gave the loader (train_batch_size
+        # converted from targets, by default), else train_batch_size; per process as RecBole splits it
+        sequences = getattr(dataset, "sequences_per_batch", None) or config["train_batch_size"]
+        batch_size = max(1, sequences // processes)
         # the training dataset of the sequence mode knows its sequences' mean length; 1 elsewhere
         self.targets_per_batch = batch_size * getattr(dataset, "targets_per_sequence", 1.0)
 

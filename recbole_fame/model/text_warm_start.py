@@ -9,8 +9,8 @@ The checkpoint of :class:`~recbole_fame.model.sequential_recommender.fametextpre
   0), so FAME's per-head item sub-embedding x_v W_f^(h) (Eq. 9) starts as exactly head h's pre-trained slice
   z_v^(h), the space the pre-training shaped for facet h.
 
-Everything else keeps its initialisation (or the SASRec warm start, when ``pretrained_path`` is also set),
-and the whole model is then fine-tuned end to end. A checkpoint for another dataset, item set (count or
+Everything else keeps its initialisation (or the SASRec warm start, when ``pretrained_path`` is also set
+with ``combine_warm_starts: True``), and the whole model is then fine-tuned end to end. A checkpoint for another dataset, item set (count or
 token order), hidden_size or n_heads is refused with one message listing every difference.
 """
 
@@ -19,14 +19,8 @@ from logging import getLogger
 import torch
 
 from recbole_fame.errors import CheckpointError
+from recbole_fame.model.layers import block_selector  # noqa: F401  (where it lives; imported from here too)
 from recbole_fame.text.checkpoint import load_text_checkpoint
-
-
-def block_selector(n_heads, hidden_size):
-    """[H, d, d'] with W^(h)[h d' + i, i] = 1: x W^(h) is head h's slice of x."""
-    head_size = hidden_size // n_heads
-    eye = torch.eye(hidden_size).view(hidden_size, n_heads, head_size)  # [d, H, d']
-    return eye.permute(1, 0, 2).contiguous()
 
 
 def _differences(fame, metadata, tensors, config, dataset):
@@ -67,8 +61,7 @@ def load_text_checkpoint_into_fame(fame, path, config, dataset):
         )
     with torch.no_grad():
         fame.item_embedding.weight.copy_(tensors["item_embedding"].to(fame.item_embedding.weight.device))
-        projection = fame.facet_prediction.facet_projection
-        projection.copy_(block_selector(fame.n_heads, fame.hidden_size).to(projection.device))
+    fame.facet_prediction.select_head_slices()
     getLogger().info(
         f"Text warm start from {path}: item embeddings of {metadata['n_items'] - 1} items from "
         f"{metadata['encoder']['name']} with facet heads {metadata.get('head_tasks')}; facet projections W_f start "

@@ -2,7 +2,7 @@
 
 Command line (see ``dataset/README.md``)::
 
-    python -m recbole_fame.prepare movielens /path/to/ml-20m [--min-rating R] [--kcore 5]
+    python -m recbole_fame.prepare movielens /path/to/ml-20m [--min_rating R] [--kcore 5]
     python -m recbole_fame.prepare amazon /path/to/reviews_Beauty_5.json.gz [--meta /path/to/meta_Beauty.json.gz]
     python -m recbole_fame.prepare seqfile /path/to/Beauty.txt [--items /path/to/beauty_items.tsv]
 

@@ -58,7 +58,8 @@ def build_parser():
     )
     movielens.add_argument("src", help="unzipped release folder (or its ratings file)")
     movielens.add_argument("--movies", help="movies file, if not next to the ratings file")
-    movielens.add_argument("--min-rating", type=float, help="keep ratings >= this value (default: keep all)")
+    movielens.add_argument("--min_rating", "--min-rating", dest="min_rating", type=float,
+                           help="keep ratings >= this value (default: keep all); --min-rating is the same")
     _common_options(movielens, kcore_default=5)
 
     amazon = sources.add_parser(

@@ -214,7 +214,7 @@ def filter_min_rating(frame, min_rating, report, path):
         return frame
     kept = frame[frame["rating"] >= min_rating]
     if kept.empty:
-        raise PrepareError(f"{path}: no rating is >= {min_rating}; expected some ratings to keep (lower --min-rating)")
+        raise PrepareError(f"{path}: no rating is >= {min_rating}; expected some ratings to keep (lower --min_rating)")
     report.note(f"min rating {min_rating:g}: kept {len(kept):,} of {len(frame):,} ratings")
     return kept
 

@@ -132,6 +132,42 @@ def read_item_table(path, report):
     return rows
 
 
+def empty_fields(table):
+    """The item fields of ``table`` that no item has a value in."""
+    return [column for column in table.columns if column != "item_id"
+            and not table[column].astype(str).str.strip().ne("").any()]
+
+
+def warn_empty_fields(table, name, items, report):
+    """Item fields the item table gives no item: a warning for those the dataset yaml lists as text or facet
+    fields (the text pre-training leaves an empty facet out, with a warning, when it runs), a note for the rest."""
+    import sys
+
+    empty = empty_fields(table)
+    if not empty:
+        return []
+    listed = {}
+    try:
+        from recbole_fame.defaults import load_yaml, property_file
+
+        yaml_file = property_file("dataset", name)
+        settings = load_yaml(yaml_file) if yaml_file else {}
+    except (ImportError, OSError):
+        yaml_file, settings = None, {}
+    for key in ("text_fields", "facet_fields"):
+        for field in settings.get(key) or []:
+            if field in empty:
+                listed.setdefault(field, []).append(key)
+    for field in empty:
+        what = f"{items}: no item has a {field} (the table has no such column, or it is empty)"
+        if field in listed:
+            print(f"warning: {what}; {yaml_file} lists it in {' and '.join(listed[field])}: the text pre-training "
+                  f"leaves an empty facet out (with a warning), or drop {field} there", file=sys.stderr)
+        else:
+            report.note(what)
+    return empty
+
+
 def convert_seqfile(sequences, items=None, name=None, out="dataset", kcore=0):
     """Convert a sequence file (+ item table) to ``<out>/<name>/<name>.inter`` and ``.item``.
 
@@ -162,5 +198,6 @@ def convert_seqfile(sequences, items=None, name=None, out="dataset", kcore=0):
         types = ITEM_TYPES
         if missing:
             report.note(f"{missing:,} items have no row in {items}: their item fields are empty")
+        warn_empty_fields(table, name, items, report)
     label = sequences.name.split(".")[0]
     return finish(name, inter, table, INTER_TYPES, types, out, report, label=label)

@@ -88,22 +88,45 @@ def labelled(labels):
     return keep
 
 
-def task_scores(head_embedding, facets, head_tasks, k, text_neighbours=None, max_queries=None):
+def masked_queries(mask, max_queries):
+    """The rows where ``mask`` [N] is True, as indices, cut to a fixed sample of ``max_queries``; None for all
+    rows when ``mask`` is None and there are at most ``max_queries``."""
+    if mask is None:
+        return None
+    rows = torch.nonzero(mask.cpu()).flatten()
+    sample = sample_queries(rows.numel(), max_queries)
+    return rows if sample is None else rows[sample]
+
+
+def task_scores(head_embedding, facets, head_tasks, k, text_neighbours=None, max_queries=None, query_items=None):
     """Each head's score on its own task: label precision@k on its facet, or, for a head trained on item
     identity, the overlap of its k nearest neighbours with the raw text's. ``head_embedding``: [H, V, d'];
-    ``text_neighbours``: the raw text's neighbours of the real items 1..V-1 chosen by
-    ``sample_queries(V - 1, max_queries)``. Up to ``max_queries`` query items per score (a fixed sample)."""
+    ``text_neighbours``: the raw text's neighbours of the query items among the real items 1..V-1.
+    ``query_items`` [V] bool: the items whose neighbours are scored (held-out items; None = every item), up to
+    ``max_queries`` of them per score (a fixed sample); every item counts as a neighbour."""
     scores = {}
     for head, task in enumerate(head_tasks):
         if task in facets:
             keep = labelled(facets[task])
-            queries = sample_queries(int(keep.sum()), max_queries)
+            if query_items is None:
+                queries = sample_queries(int(keep.sum()), max_queries)
+            else:  # no held-out item labelled in this facet: the training items' labels, as without held-out items
+                queries = masked_queries(query_items[keep], max_queries)
+                if queries.numel() == 0:
+                    queries = sample_queries(int(keep.sum()), max_queries)
             value = label_precision(head_embedding[head][keep], facets[task][keep], k, queries)
         else:
-            queries = sample_queries(head_embedding.size(1) - 1, max_queries)
+            queries = text_neighbour_queries(head_embedding.size(1), max_queries, query_items)
             value = neighbour_overlap(head_embedding[head][1:], text_neighbours, text_neighbours.size(1), queries)
         scores[f"head{head + 1}:{task}"] = value
     return scores
+
+
+def text_neighbour_queries(n_items, max_queries, query_items=None):
+    """The query rows among the real items 1..V-1 (row r is item r + 1) of the identity heads' score."""
+    if query_items is None:
+        return sample_queries(n_items - 1, max_queries)
+    return masked_queries(query_items[1:], max_queries)
 
 
 def disentanglement_report(head_embedding, text_embedding, facets, head_tasks, k=10, seed=2025):

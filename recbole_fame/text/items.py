@@ -14,6 +14,8 @@ empty tokens mean "no label". Labels are returned as an [n_items, m] tensor of l
 is the most labels any item has (1 for a token field).
 """
 
+from logging import getLogger
+
 import torch
 from recbole.utils import FeatureType
 
@@ -112,3 +114,19 @@ def facet_labels(dataset, field):
     width = max(int((labels >= 0).sum(1).max()), 1)
     names = [str(tokens[i]) for i in used.tolist()]
     return labels[:, :width].contiguous(), names
+
+
+def facets_with_labels(dataset, fields):
+    """``fields`` without the facets no item has a label in (a column the data lacks, written empty at conversion),
+    with a warning naming them; unknown or mistyped fields stay, for :func:`check_fields` to name."""
+    if not fields or dataset.item_feat is None:
+        return list(fields or [])
+    available = item_fields(dataset)
+    empty = [field for field in fields if field in available and dataset.field2type[field] in _FACET_TYPES
+             and not bool((facet_labels(dataset, field)[0] >= 0).any())]
+    kept = [field for field in fields if field not in empty]
+    if empty:
+        getLogger().warning(
+            f"facet_fields: no item of dataset '{dataset.dataset_name}' has a label in {', '.join(empty)}: "
+            f"left out, the facets are {kept} (set facet_fields to silence this)")
+    return kept

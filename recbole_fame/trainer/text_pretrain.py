@@ -28,7 +28,8 @@ trainer then keeps the ranks in step itself instead of RecBole's ``set_reduce_ho
   negatives are the process's own batch). The list is padded cyclically to a multiple of ``world_size``,
   so every rank takes the same number of steps, and the head trained at a step is the same on every rank.
 * After ``backward`` the gradients of all parameters (zeros where a parameter got none) and the loss are
-  averaged over the ranks in one ``all_reduce``; the NaN/inf check, gradient clipping and the optimizer
+  averaged over the ranks in one ``all_reduce``, and only the trained head's parameters keep theirs (the others
+  go back to None, so the optimizer leaves them alone); the NaN/inf check, gradient clipping and the optimizer
   step then see the same numbers on every rank (a diverging rank stops every rank, none is left waiting).
   The epoch's training loss is the sum over steps of the loss averaged over ranks.
 * Validation scores and the facet-by-head report are computed on every rank and rank 0's are broadcast,
@@ -110,12 +111,15 @@ class FAMETextPretrainTrainer(Trainer):
         returns the averaged loss."""
         params = [p for p in self.model.parameters() if p.requires_grad]
         grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
+        # only the parameters of the head trained at this step (the same head on every rank) keep a gradient;
+        # the others go back to None, so that the optimizer leaves them exactly as they are
+        trained = {id(p) for p in self.model.head_parameters(self.model.task)}
         flat = torch.cat([g.reshape(-1) for g in grads] + [loss.detach().reshape(1).to(grads[0].dtype)])
         dist.all_reduce(flat)
         flat /= self.world_size
         offset = 0
         for param, grad in zip(params, grads):
-            param.grad = grad.copy_(flat[offset: offset + grad.numel()].view_as(grad))
+            param.grad = grad.copy_(flat[offset: offset + grad.numel()].view_as(grad)) if id(param) in trained else None
             offset += grad.numel()
         return flat[-1]
 

@@ -5,7 +5,7 @@
 # early on (about epochs 4-8 on ml-100k), so stopping_step=3 ended FAME runs there, before it learned.
 set -euo pipefail
 export OMP_NUM_THREADS=1
-COMMON="--dataset=ml-100k --train_mode=sequence --epochs=15 --stopping_step=15 --hidden_size=64 --length_bucketing=True --state=INFO --show_progress=False"
+COMMON="--dataset=ml-100k --train_mode=sequence --train_batch_unit=sequences --epochs=15 --stopping_step=15 --hidden_size=64 --length_bucketing=True --state=INFO --show_progress=False"
 
 # Figure 5: H for FAME w/o MoE (N = 1) and for SASRec (the plugin's SASRecSeq, trained in the same
 # train_mode: sequence; RecBole's SASRec cannot train that way).

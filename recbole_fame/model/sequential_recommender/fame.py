@@ -15,7 +15,9 @@ FAME keeps SASRec's embeddings and lower Transformer layers and replaces the las
   sub-embedding x_v W_f^(h); a softmax gate over the concatenated head states weights the heads' scores.
 * Eq. 18: full-softmax cross-entropy over all items.
 
-Section 4.4.2's warm start from a trained SASRec is ``pretrained_path``; ``train_mode: sequence`` trains every
+Section 4.4.2's warm start from a trained SASRec is ``pretrained_path`` (the text pre-training's is
+``text_pretrained_path``); both are read when the model first trains or scores (:meth:`FAME.warm_start`), never
+once weights are loaded into it, so a FAME checkpoint reloads without them. ``train_mode: sequence`` trains every
 position of each sequence at once (see :mod:`recbole_fame.data.dataset`).
 """
 
@@ -25,25 +27,22 @@ from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.model.layers import TransformerEncoder
 from recbole.utils import InputType
 
-from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, trim_padding
-from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting
+from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, embed_sequence, trim_padding
+from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting, next_item_targets
 from recbole_fame.model.transformer import use_fused_gelu
 from recbole_fame.defaults import model_settings, train_mode
-from recbole_fame.errors import require
+from recbole_fame.errors import is_int, require
 
 SETTINGS = (
     "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",
     "hidden_act", "layer_norm_eps", "initializer_range", "loss_type", "num_experts", "head_mixing",
     "pretrained_path", "text_pretrained_path", "facet_init",
-    "attention_residual", "scale_by_heads", "sequence_loss_weighting",
+    "attention_residual", "scale_by_heads", "sequence_loss_weighting", "combine_warm_starts",
 )
 
 
 def check_settings(s):
     """Raise one clear :class:`ConfigurationError` for the first FAME setting out of range."""
-    def is_int(value):
-        return isinstance(value, int) and not isinstance(value, bool)
-
     for key in ("n_layers", "n_heads", "hidden_size", "inner_size", "num_experts"):
         require(is_int(s[key]) and s[key] >= 1, f"{key} must be an integer >= 1, got {s[key]!r}")
     require(
@@ -65,6 +64,19 @@ def check_settings(s):
             "scale_by_heads scales the fused logits of head_mixing 'logits'; with 'probs' set it to False.")
     check_weighting(s["sequence_loss_weighting"])
     require(s["facet_init"] in ("normal", "slice"), f"facet_init must be 'normal' or 'slice', got {s['facet_init']!r}")
+    require(not (s["text_pretrained_path"] and s["facet_init"] == "normal"),
+            "text_pretrained_path starts the facet projections W_f as the block selector (facet_init 'slice'), so "
+            "facet_init 'normal' would be overwritten: set facet_init: slice, or drop text_pretrained_path.")
+    require(isinstance(s["combine_warm_starts"], bool),
+            f"combine_warm_starts must be True or False, got {s['combine_warm_starts']!r}")
+    require(
+        not (s["pretrained_path"] and s["text_pretrained_path"]) or s["combine_warm_starts"],
+        "pretrained_path (SASRec) and text_pretrained_path (text pre-training) both give FAME its item embeddings. "
+        "Set one of them, or combine_warm_starts: True to take the item embeddings and facet projections from "
+        "the text checkpoint and everything else SASRec's warm start keeps (position embeddings, input LayerNorm, "
+        "lower layers, last layer's K and V) from the SASRec checkpoint; its lower layers then see item "
+        "embeddings they were not trained on.",
+    )
 
 
 class FAME(SequentialRecommender):
@@ -126,14 +138,56 @@ class FAME(SequentialRecommender):
         self.apply(self._init_weights)
         if s["facet_init"] == "slice":
             self.facet_prediction.select_head_slices()
-        if s["pretrained_path"]:
-            from recbole_fame.model.warm_start import load_sasrec_into_fame
+        # The warm start is part of training, not of building the model: it reads its files when the model is
+        # first used (warm_start), and never once weights were loaded into it (a checkpoint of this model holds
+        # the warm start's result, so rebuilding it needs none of the files it started from).
+        self._pending_warm_start = (
+            {"sasrec": s["pretrained_path"], "text": s["text_pretrained_path"], "config": config, "dataset": dataset}
+            if s["pretrained_path"] or s["text_pretrained_path"] else None
+        )
+        self.register_load_state_dict_post_hook(FAME._weights_loaded)
 
-            load_sasrec_into_fame(self, s["pretrained_path"], config)
-        if s["text_pretrained_path"]:
-            from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
+    @property
+    def warm_start_pending(self):
+        """True while the model still has to read ``pretrained_path`` / ``text_pretrained_path``."""
+        return self._pending_warm_start is not None
 
-            load_text_checkpoint_into_fame(self, s["text_pretrained_path"], config, dataset)
+    def warm_start(self):
+        """Apply the warm start from ``pretrained_path`` (SASRec) and ``text_pretrained_path`` (text pre-training)
+        now, if it is still pending; returns the model.
+
+        It runs by itself the first time the model trains (``model.train()``, which RecBole's trainer calls at
+        each epoch's start) or computes anything (``forward``, ``calculate_loss``, ``predict``,
+        ``full_sort_predict``, ``explain``), and is cancelled by ``load_state_dict``: weights loaded into the
+        model (its own checkpoint: ``load_data_and_model``, ``explain``, a resume, RecBole's
+        ``load_best_model``) already hold the warm start's result, so a checkpoint reloads after the files it
+        started from are gone.
+        """
+        pending, self._pending_warm_start = self._pending_warm_start, None
+        if pending is None:
+            return self
+        try:
+            if pending["sasrec"]:
+                from recbole_fame.model.warm_start import load_sasrec_into_fame
+
+                load_sasrec_into_fame(self, pending["sasrec"], pending["config"])
+            if pending["text"]:
+                from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
+
+                load_text_checkpoint_into_fame(self, pending["text"], pending["config"], pending["dataset"])
+        except BaseException:
+            self._pending_warm_start = pending  # a failed warm start is not done: the next use tries again
+            raise
+        return self
+
+    @staticmethod
+    def _weights_loaded(module, incompatible_keys):
+        module._pending_warm_start = None
+
+    def train(self, mode=True):
+        if mode:
+            self.warm_start()
+        return super().train(mode)
 
     def _init_weights(self, module):
         """Normal(0, initializer_range) weights and zero biases as in SASRec; FAME's raw parameters too."""
@@ -158,9 +212,10 @@ class FAME(SequentialRecommender):
         On CPU, padding beyond the longest sequence of the batch is trimmed (L' <= L; ``trim_padding``); it
         cannot change the result.
         """
+        if self._pending_warm_start is not None:
+            self.warm_start()
         item_seq = trim_padding(item_seq, item_seq_len)
-        positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
-        hidden = self.dropout(self.LayerNorm(self.item_embedding(item_seq) + self.position_embedding(positions)))
+        hidden = embed_sequence(self, item_seq)
         attention_mask = self.get_attention_mask(item_seq)  # [B, 1, L', L']
         hidden = self.trm_encoder(hidden, attention_mask, output_all_encoded_layers=False)[-1]
 
@@ -195,16 +250,15 @@ class FAME(SequentialRecommender):
             return self.loss_fct(self.facet_prediction.scores(head_states, gate, items), pos_items)
         # Every position t predicts item t+1; the last one predicts the sample's own target.
         head_states, gate, _ = self.encode(item_seq, item_seq_len, all_positions=True)  # [B, L', H, d']
-        length = head_states.size(1)
-        targets = torch.cat([item_seq[:, 1:length], item_seq.new_zeros(item_seq.size(0), 1)], dim=1)
-        targets[torch.arange(targets.size(0), device=targets.device), item_seq_len - 1] = pos_items
-        valid = torch.arange(length, device=targets.device).unsqueeze(0) < item_seq_len.unsqueeze(1)
+        targets, valid = next_item_targets(item_seq, item_seq_len, pos_items, head_states.size(1))
         logits = self.facet_prediction.scores(head_states[valid], gate[valid], items)  # [P, V]
         return self.sequence_loss(logits, targets[valid])
 
     def predict(self, interaction):
-        scores = self.full_sort_predict(interaction)
-        return scores.gather(1, interaction[self.ITEM_ID].unsqueeze(1)).squeeze(1)
+        """The fused score of each row's ``ITEM_ID`` (sampled evaluation), [B]: only those items are scored."""
+        head_states, gate = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
+        return self.facet_prediction.item_scores(head_states, gate, self.item_embedding.weight,
+                                                 interaction[self.ITEM_ID])
 
     def full_sort_predict(self, interaction):
         head_states, gate = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])

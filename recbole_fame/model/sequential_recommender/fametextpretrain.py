@@ -43,7 +43,9 @@ plugin's choice, documented here and in benchmarks/text_pretrain/README.md:
 * Validation (early stopping, best epoch) and the report (:mod:`recbole_fame.text.disentanglement`): label
   precision@k of each facet in each head; the validation score is the mean over heads of each head's score
   on its own task (label precision@k on its facet, or for identity heads the overlap of its k nearest items
-  with the raw text's), computed on the training items' labels (there is no held-out item set).
+  with the raw text's), with the neighbours of the held-out validation items as queries: ``validation_items``
+  (default 0.1) of the items, drawn with the seed, never enter the contrastive loss (their embeddings still
+  come from their text, for FAME too). ``validation_items: 0`` scores every item on the training labels.
 
 * RecBole's final evaluation: :meth:`full_sort_predict` ranks items by cosine similarity of x_v to the mean x
   of the sequence's last ``score_last_items`` items, a content-based recommender that shows what the text
@@ -69,14 +71,14 @@ from recbole_fame.text.checkpoint import load_text_checkpoint, save_text_checkpo
 from recbole_fame.text.disentanglement import (
     disentanglement_report,
     nearest_neighbours,
-    sample_queries,
     task_scores,
+    text_neighbour_queries,
 )
 from recbole_fame.text.encoder import TextEncoder
-from recbole_fame.text.items import facet_labels, item_texts
+from recbole_fame.text.items import facet_labels, facets_with_labels, item_texts
 from recbole_fame.text.losses import shares_label, supcon_loss
 from recbole_fame.defaults import model_settings
-from recbole_fame.errors import require
+from recbole_fame.errors import is_int, require
 
 IDENTITY = "identity"
 VALIDATION_QUERIES = 2048  # query items per validation score (the final report uses every item)
@@ -84,7 +86,7 @@ VALIDATION_QUERIES = 2048  # query items per validation score (the final report 
 SETTINGS = (
     "n_heads", "hidden_size", "text_fields", "facet_fields", "extra_heads", "text_encoder", "text_max_length",
     "text_batch_size", "text_cache_dir", "temperature", "facet_alternation", "pretrain_batch_size",
-    "text_dropout", "projection_init_std", "report_k", "score_last_items",
+    "text_dropout", "projection_init_std", "report_k", "score_last_items", "validation_items",
 )
 
 
@@ -98,9 +100,6 @@ def _as_list(value):
 
 def check_settings(s):
     """Raise one clear :class:`ConfigurationError` for the first setting out of range."""
-    def is_int(value):
-        return isinstance(value, int) and not isinstance(value, bool)
-
     for key in ("n_heads", "hidden_size", "text_max_length", "text_batch_size", "report_k", "score_last_items"):
         require(is_int(s[key]) and s[key] >= 1, f"{key} must be an integer >= 1, got {s[key]!r}")
     require(is_int(s["pretrain_batch_size"]) and s["pretrain_batch_size"] >= 2,
@@ -123,7 +122,9 @@ def check_settings(s):
     require(
         len(s["facet_fields"]) <= s["n_heads"],
         f"facet_fields has {len(s['facet_fields'])} facets ({', '.join(s['facet_fields'])}) but there are only "
-        f"n_heads={s['n_heads']} heads, one facet per head: drop facets or raise n_heads (with FAME's).",
+        f"n_heads={s['n_heads']} heads, one facet per head: drop {len(s['facet_fields']) - s['n_heads']} of them, e.g. "
+        f"--facet_fields=\"{s['facet_fields'][:s['n_heads']]}\" (without {', '.join(s['facet_fields'][s['n_heads']:])}), "
+        "or raise n_heads (with FAME's).",
     )
     require(len(set(s["facet_fields"])) == len(s["facet_fields"]), f"facet_fields repeats a field: {s['facet_fields']}")
     require(IDENTITY not in s["facet_fields"], f"a facet field may not be called '{IDENTITY}'")
@@ -134,6 +135,9 @@ def check_settings(s):
             f"temperature must be a number > 0, got {s['temperature']!r}")
     require(isinstance(s["text_dropout"], (int, float)) and 0 <= s["text_dropout"] < 1,
             f"text_dropout must be a number in [0, 1), got {s['text_dropout']!r}")
+    require(isinstance(s["validation_items"], (int, float)) and not isinstance(s["validation_items"], bool)
+            and 0 <= s["validation_items"] < 1,
+            f"validation_items must be a fraction in [0, 1), got {s['validation_items']!r}")
     require(s["projection_init_std"] is None or (isinstance(s["projection_init_std"], (int, float)) and s["projection_init_std"] > 0),
             f"projection_init_std must be a number > 0 or ~, got {s['projection_init_std']!r}")
 
@@ -167,11 +171,19 @@ class FAMETextPretrain(SequentialRecommender):
     r"""Facet-specific projections of frozen item text embeddings, trained by alternating SupCon per head."""
 
     input_type = InputType.POINTWISE
+    # what the run's validation and test results measure here (recbole_fame.console's summary, the log)
+    result_names = {
+        "valid": "facet precision (mean over heads of each head's label precision@k on its own facet)",
+        "test": "text-similarity ranking of the next item (cosine to the last items' text embeddings; "
+                "a content-based check of the embeddings, not a trained recommender)",
+    }
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
         s = model_settings(config, "FAMETextPretrain", SETTINGS)
         s["text_fields"], s["facet_fields"] = _as_list(s["text_fields"]), _as_list(s["facet_fields"])
+        if s["facet_fields"]:  # the facets follow what the data has: a facet no item has a label in is left out
+            s["facet_fields"] = facets_with_labels(dataset, s["facet_fields"])
         check_settings(s)
         logger = getLogger()
         self.n_heads = s["n_heads"]
@@ -212,11 +224,24 @@ class FAMETextPretrain(SequentialRecommender):
             logger.info(f"Facet {field}: {labelled} of {self.n_items - 1} items labelled, {len(names)} labels")
         logger.info("Heads' tasks: " + ", ".join(f"head {h + 1} = {t}" for h, t in enumerate(self.head_tasks)))
 
-        # W^(h) [H, D, d'] and b^(h) [H, d'].
+        # W^(h) [D, d'] and b^(h) [d'], one Parameter each per head: a step on head h's objective builds a graph
+        # through head h's only, so the other heads' gradients stay None and Adam (which skips those) leaves
+        # them exactly as they are; one [H, D, d'] Parameter would get zero gradients there, and Adam's momentum
+        # would still move them.
         std = s["projection_init_std"] or self.text_dim ** -0.5
-        self.facet_projection = nn.Parameter(torch.randn(self.n_heads, self.text_dim, self.head_size) * std)
-        self.facet_bias = nn.Parameter(torch.zeros(self.n_heads, self.head_size))
+        projection = torch.randn(self.n_heads, self.text_dim, self.head_size) * std  # the same draws as before
+        self.facet_projections = nn.ParameterList([nn.Parameter(w.clone()) for w in projection])
+        self.facet_biases = nn.ParameterList([nn.Parameter(torch.zeros(self.head_size)) for _ in range(self.n_heads)])
         self.text_dropout = nn.Dropout(s["text_dropout"])
+        # Validation items: a fixed random share of the real items whose labels the loss never sees; early
+        # stopping scores their neighbours (validation_items: 0 scores every item, training labels included).
+        held_out = torch.zeros(self.n_items, dtype=torch.bool)
+        count = int(round(float(s["validation_items"]) * (self.n_items - 1)))
+        if count:
+            generator = torch.Generator().manual_seed(int(config["seed"] or 0))
+            held_out[torch.randperm(self.n_items - 1, generator=generator)[:count] + 1] = True
+            logger.info(f"Validation: {count} of {self.n_items - 1} items held out of the contrastive loss")
+        self.register_buffer("validation_mask", held_out, persistent=False)
         self.task = 0
         self._text_neighbours = None
         self._item_embedding_cache = None
@@ -226,14 +251,37 @@ class FAMETextPretrain(SequentialRecommender):
         """``{facet field: [V, m] label ids, -1 padded}``."""
         return {field: getattr(self, f"facet_labels_{i}") for i, field in enumerate(self.facet_fields)}
 
+    @property
+    def facet_projection(self):
+        """W^(h) of every head, [H, D, d']."""
+        return torch.stack(list(self.facet_projections))
+
+    @property
+    def facet_bias(self):
+        """b^(h) of every head, [H, d']."""
+        return torch.stack(list(self.facet_biases))
+
+    def head_parameters(self, head):
+        """The parameters head ``head``'s objective trains: W^(h) and b^(h)."""
+        return [self.facet_projections[head], self.facet_biases[head]]
+
     def project(self, text):
         """t W^(h) + b^(h) for every head in one einsum: [B, D] -> [B, H, d']."""
         return torch.einsum("bD,hDk->bhk", text, self.facet_projection) + self.facet_bias
+
+    def project_head(self, text, head):
+        """t W^(h) + b^(h) of one head: [B, D] -> [B, d'] (the other heads are not in the graph)."""
+        return text @ self.facet_projections[head] + self.facet_biases[head]
 
     def forward(self, items):
         """The items' head slices z^(h), [B, H, d'] (unit norm; zero for the padding item)."""
         z = F.normalize(self.project(self.text_embedding[items]), dim=-1)
         return z * (items != 0).unsqueeze(-1).unsqueeze(-1)
+
+    def head_forward(self, items, head):
+        """Head ``head``'s slice z^(h) of the items, [B, d'] (unit norm; zero for the padding item)."""
+        z = F.normalize(self.project_head(self.text_embedding[items], head), dim=-1)
+        return z * (items != 0).unsqueeze(-1)
 
     def select_task(self, task):
         """Set the head whose objective the next :meth:`calculate_loss` computes (the trainer alternates it)."""
@@ -241,18 +289,19 @@ class FAMETextPretrain(SequentialRecommender):
 
     def calculate_loss(self, interaction):
         items = interaction[self.ITEM_ID]
+        items = items[~self.validation_mask[items]]  # validation items never train
         head, task = self.task, self.head_tasks[self.task]
         if task == IDENTITY:
             text = self.text_embedding[items]
             views = torch.cat([self.text_dropout(text), self.text_dropout(text)])  # two views per item
-            z = F.normalize(self.project(views)[:, head], dim=-1)
+            z = F.normalize(self.project_head(views, head), dim=-1)
             index = torch.arange(items.size(0), device=items.device).repeat(2)
             positive = index.unsqueeze(1) == index.unsqueeze(0)
         else:
             labels = self.facet_labels()[task][items]
             keep = (labels >= 0).any(1)  # items without a label in this facet sit this step out
             labels = labels[keep]
-            z = self.forward(items[keep])[:, head]
+            z = self.head_forward(items[keep], head)
             positive = shares_label(labels, labels)
         return supcon_loss(z, positive, self.temperature)
 
@@ -271,20 +320,29 @@ class FAMETextPretrain(SequentialRecommender):
         self._item_embedding_cache = None
         return super().train(mode)
 
+    def _unit_item_embeddings(self, items):
+        """x_v / |x_v| of the given items, [..., d] (zero for the padding item)."""
+        return F.normalize(self.forward(items.reshape(-1)).reshape(*items.shape, self.hidden_size), dim=-1)
+
+    def _query(self, interaction, embed):
+        """The normalised mean of the unit embeddings of each sequence's last ``score_last_items`` items, [B, d]."""
+        item_seq, item_seq_len = interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN]
+        positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
+        last = (positions < item_seq_len.unsqueeze(1)) & (positions >= (item_seq_len - self.score_last_items).unsqueeze(1))
+        return F.normalize((embed(item_seq) * last.unsqueeze(-1)).sum(1), dim=-1)
+
+    @torch.no_grad()
     def predict(self, interaction):
-        scores = self.full_sort_predict(interaction)
-        return scores.gather(1, interaction[self.ITEM_ID].unsqueeze(1)).squeeze(1)
+        """Cosine similarity of each row's ``ITEM_ID`` to its sequence's query, [B]: only those items are embedded."""
+        query = self._query(interaction, self._unit_item_embeddings)
+        return (query * self._unit_item_embeddings(interaction[self.ITEM_ID])).sum(-1)
 
     def full_sort_predict(self, interaction):
         """Cosine similarity of every item to the mean embedding of the sequence's last items, [B, V]."""
         if self._item_embedding_cache is None or self.training:
             self._item_embedding_cache = F.normalize(self.item_embeddings(), dim=-1)
         items = self._item_embedding_cache
-        item_seq, item_seq_len = interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN]
-        positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
-        last = (positions < item_seq_len.unsqueeze(1)) & (positions >= (item_seq_len - self.score_last_items).unsqueeze(1))
-        query = (items[item_seq] * last.unsqueeze(-1)).sum(1)
-        return F.normalize(query, dim=-1) @ items.transpose(0, 1)
+        return self._query(interaction, lambda ids: items[ids]) @ items.transpose(0, 1)
 
     # --- validation and report -----------------------------------------------------------------------------
     @torch.no_grad()
@@ -292,12 +350,13 @@ class FAMETextPretrain(SequentialRecommender):
         """Each head's score on its own task (see the module docstring); their mean is the validation score.
         Each score averages over a fixed sample of at most VALIDATION_QUERIES query items (all items count as
         neighbours), which keeps a validation cheap on large catalogues."""
+        query_items = self.validation_mask if bool(self.validation_mask.any()) else None
         if self._text_neighbours is None and IDENTITY in self.head_tasks:
             k = min(self.report_k, self.n_items - 2)
-            queries = sample_queries(self.n_items - 1, VALIDATION_QUERIES)
+            queries = text_neighbour_queries(self.n_items, VALIDATION_QUERIES, query_items)
             self._text_neighbours = nearest_neighbours(self.text_embedding[1:], k, queries)
         return task_scores(self.head_embeddings(), self.facet_labels(), self.head_tasks, self.report_k,
-                           self._text_neighbours, VALIDATION_QUERIES)
+                           self._text_neighbours, VALIDATION_QUERIES, query_items)
 
     @torch.no_grad()
     def disentanglement_report(self):
@@ -341,11 +400,12 @@ class FAMETextPretrain(SequentialRecommender):
         tensors, metadata = load_text_checkpoint(path)
         if metadata.get("item_tokens") != self.item_tokens or metadata.get("dataset") != self.dataset_name:
             raise CheckpointError(f"{path} was saved for another dataset or item set than this run's '{self.dataset_name}'")
-        for name in ("facet_projection", "facet_bias"):
-            own = getattr(self, name)
-            if tuple(tensors[name].shape) != tuple(own.shape):
-                raise CheckpointError(f"{path}: {name} has shape {tuple(tensors[name].shape)}, this model's is {tuple(own.shape)}")
+        for name, heads in (("facet_projection", self.facet_projections), ("facet_bias", self.facet_biases)):
+            shape = (self.n_heads,) + tuple(heads[0].shape)
+            if tuple(tensors[name].shape) != shape:
+                raise CheckpointError(f"{path}: {name} has shape {tuple(tensors[name].shape)}, this model's is {shape}")
             with torch.no_grad():
-                own.copy_(tensors[name].to(own.device))
+                for own, saved in zip(heads, tensors[name]):
+                    own.copy_(saved.to(own.device))
         self._item_embedding_cache = None
         return metadata

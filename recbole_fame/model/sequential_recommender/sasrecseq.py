@@ -18,11 +18,10 @@ scored position (:func:`~recbole_fame.model.transformer.encode_last_position`). 
 computation, dropout masks included.
 """
 
-import torch
 from recbole.model.sequential_recommender import SASRec
 
-from recbole_fame.model.layers import trim_padding
-from recbole_fame.model.sequence_loss import SequenceLoss
+from recbole_fame.model.layers import embed_sequence, trim_padding
+from recbole_fame.model.sequence_loss import SequenceLoss, next_item_targets
 from recbole_fame.model.transformer import encode_last_position, use_fused_gelu
 from recbole_fame.defaults import train_mode
 from recbole_fame.errors import require
@@ -46,9 +45,7 @@ class SASRecSeq(SASRec):
     def _embed(self, item_seq, item_seq_len):
         # on CPU, padding beyond the longest sequence trimmed
         item_seq = trim_padding(item_seq, item_seq_len)
-        positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
-        hidden = self.dropout(self.LayerNorm(self.item_embedding(item_seq) + self.position_embedding(positions)))
-        return hidden, self.get_attention_mask(item_seq)
+        return embed_sequence(self, item_seq), self.get_attention_mask(item_seq)
 
     def encode_all_positions(self, item_seq, item_seq_len):
         """SASRec's output at every position, [B, L', d] (on CPU, padding beyond the longest sequence trimmed)."""
@@ -68,9 +65,6 @@ class SASRecSeq(SASRec):
         item_seq = interaction[self.ITEM_SEQ]
         item_seq_len = interaction[self.ITEM_SEQ_LEN]
         output = self.encode_all_positions(item_seq, item_seq_len)  # [B, L', d]
-        length = output.size(1)
-        targets = torch.cat([item_seq[:, 1:length], item_seq.new_zeros(item_seq.size(0), 1)], dim=1)
-        targets[torch.arange(targets.size(0), device=targets.device), item_seq_len - 1] = interaction[self.POS_ITEM_ID]
-        valid = torch.arange(length, device=targets.device).unsqueeze(0) < item_seq_len.unsqueeze(1)
+        targets, valid = next_item_targets(item_seq, item_seq_len, interaction[self.POS_ITEM_ID], output.size(1))
         logits = output[valid] @ self.item_embedding.weight.transpose(0, 1)  # [P, V]
         return self.sequence_loss(logits, targets[valid])
