@@ -20,6 +20,7 @@ from recbole_fame.console import brief_console, log_file, result_names, summary_
 from recbole_fame.data.utils import create_dataset, data_preparation
 from recbole_fame.errors import ConfigurationError, RecBoleFameError
 from recbole_fame.registry import get_model, get_trainer
+from recbole_fame.results import plain_numbers
 from recbole_fame.training_state import last_checkpoint_file
 
 
@@ -133,6 +134,7 @@ def _train_and_test(config, saved):
     last_file = last_checkpoint_file(trainer.saved_model_file)
     epochs = len(trainer.train_loss_dict)
     test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
+    best_valid_score, best_valid_result, test_result = plain_numbers((best_valid_score, best_valid_result, test_result))
     remove_last_checkpoint(config, last_file, saved)
 
     logger.info("The running environment of this training is as follows:\n" + get_environment(config).draw())
@@ -174,6 +176,7 @@ def objective_function(config_dict=None, config_file_list=None, saved=True):
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     best_valid_score, best_valid_result = trainer.fit(train_data, valid_data, verbose=False, saved=saved)
     test_result = trainer.evaluate(test_data, load_best_model=saved)
+    best_valid_score, best_valid_result, test_result = plain_numbers((best_valid_score, best_valid_result, test_result))
     remove_last_checkpoint(config, last_checkpoint_file(trainer.saved_model_file), saved)
     if "ray.tune" in sys.modules:
         from ray import tune

@@ -366,9 +366,12 @@ def test_prepare_hint():
 
 
 def load_with_recbole(stats, tmp_path, item_fields):
-    """Load a converted dataset with RecBole's own Config and create_dataset."""
+    """Load a converted dataset with RecBole's own Config, and RecBole's own create_dataset where its loading
+    works (pandas 2); on pandas 3 the plugin's create_dataset builds the plugin's SequentialDataset, which loads
+    token_seq fields there (recbole_fame.data.dataset.SeqFieldLoading)."""
     from recbole.config import Config
-    from recbole.data import create_dataset
+
+    from recbole_fame import create_dataset
 
     config = Config(model="SASRec", dataset=stats.name, config_dict={
         "data_path": str(stats.inter_path.parent.parent),

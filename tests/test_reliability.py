@@ -115,10 +115,12 @@ import numpy as np
 for name, value in (("float_", np.float64), ("complex_", np.complex128), ("unicode_", np.str_), ("bool8", np.bool_)):
     if name not in np.__dict__:
         setattr(np, name, value)  # what importing the plugin may add; RecBole cannot be imported without them
-import importlib, inspect, sys, torch
+import importlib, importlib.util, inspect, sys, torch
 for name in ("recbole.config", "recbole.data", "recbole.data.utils", "recbole.data.dataloader", "recbole.data.dataset",
              "recbole.trainer", "recbole.trainer.trainer", "recbole.utils", "recbole.utils.utils", "recbole.utils.logger",
              "recbole.model.abstract_recommender", "recbole.model.layers", "recbole.evaluator", "recbole.quick_start"):
+    if name == "recbole.quick_start" and importlib.util.find_spec("ray") is None:
+        continue  # it imports ray, which is not installed from Python 3.12 on (scripts/setup.sh)
     importlib.import_module(name)
 {pre}
 torch.autograd.set_detect_anomaly(True, check_nan=False)  # not the default: a reset would show

@@ -14,17 +14,21 @@ Windows start where the previous one ended, so a target early in a window of a u
 prefix sample's sliding window); for users with no more than ``MAX_ITEM_LIST_LENGTH`` items, nothing differs.
 """
 
+import os
+import tempfile
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 import torch
 from recbole.data.dataset import SequentialDataset
 from recbole.data.interaction import Interaction
-from recbole.utils import FeatureType
+from recbole.utils import FeatureType, ModelType
 
 from recbole_fame.capabilities import supports_sequence_training
 from recbole_fame.data.history import (
     HISTORY_LENGTH_FIELD,
+    HistoryRecordingMixin,
     UserHistory,
     dataset_class_recording_history,
     excludes_history,
@@ -34,7 +38,134 @@ from recbole_fame.defaults import train_mode
 from recbole_fame.errors import require
 
 
-class SequenceTrainingDataset(SequentialDataset):
+class SeqFieldLoading:
+    """RecBole 1.2.1's loading of ``token_seq`` / ``float_seq`` fields, made to work on pandas 3 as on pandas 2.
+
+    pandas 3 copies on write, and three steps of RecBole's :class:`~recbole.data.dataset.Dataset` relied on the
+    old behaviour (a mixin for RecBole's dataset classes; RecBole itself is left as it is):
+
+    * ``_load_feat`` fills empty sequence cells with ``df[field].fillna("", inplace=True)``, which no longer
+      reaches the frame: a missing genre or category then stops loading with ``'float' object has no attribute
+      'split'``. Here RecBole reads a copy of such a file whose empty sequence cells hold the separator alone,
+      which RecBole's own parsing turns into the same empty sequence.
+    * ``_remap`` took the per-row lengths with ``Series.agg(len)``, which pandas 3 applies to the whole column
+      (``Length of values (1) does not match length of index``, on any dataset with an item ``token_seq``).
+    * ``_fill_nan`` filled missing token and float values with inplace calls on a column, which are no-ops now.
+
+    The methods below compute what RecBole's compute on pandas 2, on either pandas.
+    """
+
+    def _load_feat(self, filepath, source):
+        sanitized = _without_empty_seq_cells(filepath, self.config["field_separator"], self.config["seq_separator"],
+                                             self.config["encoding"])
+        if sanitized is None:
+            return super()._load_feat(filepath, source)
+        try:
+            return super()._load_feat(sanitized, source)
+        finally:
+            os.remove(sanitized)
+
+    def _remap(self, remap_list):
+        if len(remap_list) == 0:
+            return
+        columns = []
+        for feat, field, ftype in remap_list:
+            if ftype == FeatureType.TOKEN:
+                columns.append(np.asarray(feat[field].to_numpy(), dtype=object))
+            elif ftype == FeatureType.TOKEN_SEQ:
+                rows = [np.asarray(row, dtype=object) for row in feat[field].to_numpy()]
+                columns.append(np.concatenate(rows) if rows else np.array([], dtype=object))
+        new_ids, tokens = pd.factorize(np.concatenate(columns))
+        new_ids = new_ids + 1  # 0 is [PAD], and pd.factorize gives missing values -1
+        id2token = np.array(["[PAD]"] + list(tokens))
+        token2id = {token: i for i, token in enumerate(id2token)}
+        start = 0
+        for (feat, field, ftype), column in zip(remap_list, columns):
+            ids = new_ids[start:start + len(column)]
+            start += len(column)
+            if field not in self.field2id_token:
+                self.field2id_token[field] = id2token
+                self.field2token_id[field] = token2id
+            if ftype == FeatureType.TOKEN:
+                feat[field] = ids
+            elif ftype == FeatureType.TOKEN_SEQ:
+                ends = np.cumsum([len(row) for row in feat[field].to_numpy()])
+                feat[field] = _object_column([ids[end - len(row):end] for end, row in
+                                              zip(ends, feat[field].to_numpy())], feat.index)
+
+    def _fill_nan(self):
+        for feat_name in self.feat_name_list:
+            feat = getattr(self, feat_name)
+            for field in feat:
+                ftype = self.field2type[field]
+                if ftype == FeatureType.TOKEN:
+                    feat[field] = feat[field].fillna(0)
+                elif ftype == FeatureType.FLOAT:
+                    feat[field] = feat[field].fillna(feat[field].mean())
+                else:
+                    dtype = np.int64 if ftype == FeatureType.TOKEN_SEQ else np.float64
+                    feat[field] = _object_column([np.array([], dtype=dtype) if isinstance(value, float) else value
+                                                  for value in feat[field].to_numpy()], feat.index)
+
+
+def _object_column(values, index):
+    """A column of one array per row (a plain list of equal-length arrays would become a 2-d array)."""
+    column = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        column[i] = value
+    return pd.Series(column, index=index)
+
+
+def _without_empty_seq_cells(filepath, field_separator, seq_separator, encoding):
+    """A temporary copy of the atomic file ``filepath`` whose empty ``token_seq`` / ``float_seq`` cells hold
+    ``seq_separator`` (an empty sequence to RecBole's parser), or None when it has no such cell."""
+    with open(filepath, "r", encoding=encoding) as f:
+        header = f.readline()[:-1].split(field_separator)
+        seq_columns = [i for i, field in enumerate(header) if field.endswith("_seq")]
+        if not seq_columns:
+            return None
+        lines = f.read().split("\n")
+    changed = False
+    for n, line in enumerate(lines):
+        if not line:
+            continue
+        cells = line.split(field_separator)
+        for i in seq_columns:
+            if i < len(cells) and cells[i] == "":
+                cells[i] = seq_separator
+                changed = True
+        lines[n] = field_separator.join(cells)
+    if not changed:
+        return None
+    handle, path = tempfile.mkstemp(prefix="recbole_fame-", suffix=os.path.splitext(filepath)[1])
+    with os.fdopen(handle, "w", encoding=encoding) as f:
+        f.write(field_separator.join(header) + "\n" + "\n".join(lines))
+    return path
+
+
+class PrefixDataset(SeqFieldLoading, SequentialDataset):
+    """RecBole's :class:`~recbole.data.dataset.SequentialDataset` (its prefix samples), loading sequence fields on
+    pandas 3 too (:class:`SeqFieldLoading`)."""
+
+
+class PrefixDatasetWithHistory(HistoryRecordingMixin, PrefixDataset):
+    """:class:`PrefixDataset` recording every user's history for ``eval_exclude_history``."""
+
+
+def prefix_dataset_class(config):
+    """The dataset class of the prefix mode. On pandas 2, where RecBole's loading works: RecBole's choice (None),
+    or the one recording the users' histories for ``eval_exclude_history``. On pandas 3, where RecBole would
+    build its ``SequentialDataset``: :class:`PrefixDataset` (:class:`PrefixDatasetWithHistory`)."""
+    import recbole.data.dataset as recbole_datasets
+
+    records_history = excludes_history(config)
+    if (int(pd.__version__.split(".")[0]) < 3 or hasattr(recbole_datasets, f"{config['model']}Dataset")
+            or config["MODEL_TYPE"] != ModelType.SEQUENTIAL):
+        return recbole_class_recording_history(config) if records_history else None
+    return PrefixDatasetWithHistory if records_history else PrefixDataset
+
+
+class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
     """RecBole's sequential dataset that builds only the samples the sequence mode trains and evaluates on.
 
     RecBole's ``data_augmentation`` materialises every prefix of every user as a dense row of
@@ -141,7 +272,7 @@ def check_split(config):
 def dataset_class_for(config):
     """The plugin dataset class for this configuration, or None for RecBole's default."""
     if train_mode(config) == "prefix":
-        return recbole_class_recording_history(config) if excludes_history(config) else None
+        return prefix_dataset_class(config)
     check_split(config)
     require(
         supports_sequence_training(get_model(config["model"])),
