@@ -80,8 +80,9 @@ def data_preparation(config, dataset):
                                  "by length within chunks, batches shuffled), so shuffle: False would be ignored. "
                                  "Set shuffle: True, or length_bucketing: False for RecBole's unshuffled order.")
     train_data, valid_data, test_data = recbole_data_preparation(config, dataset)  # builds the samples
-    # RecBole's knowledge-aware loader has no sampler of its own (it wraps two loaders): nothing to rebuild there
     train_dataset, sampler = train_data._dataset, getattr(train_data, "_sampler", None)
+    # RecBole's knowledge-aware loader wraps two loaders and has no sampler attribute: it is never rebuilt
+    rebuildable = hasattr(train_data, "_sampler")
     sequences = sequences_per_batch(config, train_dataset)
     bucketing = uses_length_bucketing(config) and config["single_spec"]
     if sequences is not None:
@@ -91,7 +92,7 @@ def data_preparation(config, dataset):
                 f"train_mode sequence: train_batch_size {config['train_batch_size']} counts training targets, so a "
                 f"batch takes {sequences} sequences (mean training sequence length "
                 f"{train_dataset.targets_per_sequence:.1f}); train_batch_unit: sequences counts sequences instead")
-    if sampler is not None and (bucketing or (sequences is not None and sequences != config["train_batch_size"])):
+    if rebuildable and (bucketing or (sequences is not None and sequences != config["train_batch_size"])):
         loader_class = LengthBucketedTrainDataLoader if bucketing else type(train_data)
         with _train_batch_size(config, sequences or config["train_batch_size"]):
             train_data = loader_class(config, train_dataset, sampler, shuffle=train_data.shuffle)
