@@ -23,7 +23,7 @@ from safetensors.torch import load_file
 
 from recbole_fame import files
 from recbole_fame.errors import OutputError, RecBoleFameError
-from recbole_fame.prepare import common
+from recbole_fame.prepare import output
 from recbole_fame.prepare.__main__ import main as prepare_main
 from recbole_fame.text import cache as cache_module
 from recbole_fame.text.cache import cached_text_embeddings
@@ -131,7 +131,7 @@ def test_converter_on_a_full_disk_keeps_the_earlier_files_and_no_temporary_file(
     folder = out / "tiny"
     before = listing(folder)
     assert set(before) == {"tiny.inter", "tiny.item"}
-    original = common._write_frame
+    original = output._write_frame  # the atomic-file writer lives in prepare/output.py
 
     def full_on_the_item_file(handle, frame, types, desc):
         original(handle, frame.iloc[: len(frame) // 2], types, desc)  # part of the rows reach the disk
@@ -139,7 +139,7 @@ def test_converter_on_a_full_disk_keeps_the_earlier_files_and_no_temporary_file(
             handle.flush()
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(common, "_write_frame", full_on_the_item_file)
+    monkeypatch.setattr(output, "_write_frame", full_on_the_item_file)
     status, err = convert(tmp_path, out, capsys)
     assert status == 2 and "Traceback" not in err
     assert err.startswith(f"error: Cannot write the dataset file {folder / 'tiny.item'}: the disk holding {folder} "

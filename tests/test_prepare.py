@@ -10,7 +10,7 @@ import pytest
 from recbole_fame.prepare import (
     PrepareError, Stats, convert_amazon, convert_movielens, convert_seqfile, prepare_hint,
 )
-from recbole_fame.prepare import common
+from recbole_fame.prepare import common, output
 from recbole_fame.prepare.__main__ import main
 from recbole_fame.prepare.common import Report, kcore_filter
 from recbole_fame.prepare.seqfile import read_item_table
@@ -325,14 +325,14 @@ def test_failed_write_leaves_no_partial_files(tmp_path, monkeypatch):
     convert_seqfile(sequences, items=table, out=tmp_path / "out")
     folder = tmp_path / "out" / "amazon-beauty"
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
-    original = common._write_frame
+    original = output._write_frame  # the atomic-file writer lives in prepare/output.py
 
     def fail_on_item_file(handle, frame, types, desc):
         if desc.endswith(".item"):
             raise OSError("disk full")
         original(handle, frame, types, desc)
 
-    monkeypatch.setattr(common, "_write_frame", fail_on_item_file)
+    monkeypatch.setattr(output, "_write_frame", fail_on_item_file)
     seq_files(tmp_path, text="1 1 2 3\n")
     with pytest.raises(OSError, match="disk full"):
         convert_seqfile(sequences, items=table, out=tmp_path / "out")

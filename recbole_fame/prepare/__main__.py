@@ -15,6 +15,8 @@ output cannot be written (folder not writable, disk full; nothing half-written i
 
 import argparse
 import sys
+from dataclasses import dataclass
+from typing import Callable
 
 from recbole_fame.errors import RecBoleFameError
 
@@ -42,53 +44,85 @@ def _common_options(parser, kcore_default):
     )
 
 
+@dataclass(frozen=True)
+class Source:
+    """One source of the command line: its converter, its help, and its own arguments.
+
+    ``arguments`` holds ``(flags, options)`` pairs for :meth:`argparse.ArgumentParser.add_argument`, the input
+    file first; :func:`run` passes that input positionally and every other argument (``--name``, ``--out`` and
+    ``--kcore`` included) by keyword, so each option's name is the converter's parameter name.
+    """
+
+    convert: Callable
+    help: str
+    description: str
+    arguments: tuple
+    kcore_default: int
+
+
+#: source -> how to call it. A new converter is one module plus one entry here.
+SOURCES = {
+    "movielens": Source(
+        convert_movielens,
+        help="MovieLens ml-1m / ml-20m / ml-25m",
+        description="MovieLens from GroupLens: ratings.csv + movies.csv (ml-20m, ml-25m) or "
+                    "ratings.dat + movies.dat (ml-1m).  The FAME paper does not say how its ML-20m "
+                    "subset was drawn; the standard 5-core filter is the default.",
+        arguments=(
+            (("src",), dict(help="unzipped release folder (or its ratings file)")),
+            (("--movies",), dict(help="movies file, if not next to the ratings file")),
+            (("--min_rating", "--min-rating"), dict(
+                dest="min_rating", type=float,
+                help="keep ratings >= this value (default: keep all); --min-rating is the same")),
+        ),
+        kcore_default=5,
+    ),
+    "amazon": Source(
+        convert_amazon,
+        help="Amazon 2014 reviews_<Category>_5.json.gz or ratings_<Category>.csv",
+        description="Amazon review data (McAuley et al., 2014 release), k-core filtered until stable.",
+        arguments=(
+            (("reviews",), dict(help="reviews_<Category>_5.json.gz or ratings_<Category>.csv")),
+            (("--meta",), dict(help="meta_<Category>.json.gz (default: that file beside REVIEWS, if any)")),
+        ),
+        kcore_default=5,
+    ),
+    "seqfile": Source(
+        convert_seqfile,
+        help="S3-Rec / ICLRec sequence file (Beauty.txt)",
+        description="Sequence file: 'user item item ...' per line in time order; the position in the "
+                    "line becomes the timestamp.  No k-core filter by default (the files are already 5-core).",
+        arguments=(
+            (("sequences",), dict(help="sequence file, e.g. Beauty.txt")),
+            (("--items",), dict(
+                help="tab-separated item table (iclrec_item_id, asin, title, categories, s3rec_attributes)")),
+        ),
+        kcore_default=0,
+    ),
+}
+
+
 def build_parser():
-    """The argument parser with one subcommand per source."""
+    """The argument parser with one subcommand per source of :data:`SOURCES`."""
     parser = argparse.ArgumentParser(
         prog="python -m recbole_fame.prepare",
         description="Convert raw public dataset files to RecBole atomic files <out>/<name>/<name>.inter and .item.",
     )
-    sources = parser.add_subparsers(dest="source", required=True, metavar="{movielens,amazon,seqfile}")
-
-    movielens = sources.add_parser(
-        "movielens", help="MovieLens ml-1m / ml-20m / ml-25m",
-        description="MovieLens from GroupLens: ratings.csv + movies.csv (ml-20m, ml-25m) or "
-                    "ratings.dat + movies.dat (ml-1m).  The FAME paper does not say how its ML-20m "
-                    "subset was drawn; the standard 5-core filter is the default.",
-    )
-    movielens.add_argument("src", help="unzipped release folder (or its ratings file)")
-    movielens.add_argument("--movies", help="movies file, if not next to the ratings file")
-    movielens.add_argument("--min_rating", "--min-rating", dest="min_rating", type=float,
-                           help="keep ratings >= this value (default: keep all); --min-rating is the same")
-    _common_options(movielens, kcore_default=5)
-
-    amazon = sources.add_parser(
-        "amazon", help="Amazon 2014 reviews_<Category>_5.json.gz or ratings_<Category>.csv",
-        description="Amazon review data (McAuley et al., 2014 release), k-core filtered until stable.",
-    )
-    amazon.add_argument("reviews", help="reviews_<Category>_5.json.gz or ratings_<Category>.csv")
-    amazon.add_argument("--meta", help="meta_<Category>.json.gz (default: that file beside REVIEWS, if any)")
-    _common_options(amazon, kcore_default=5)
-
-    seqfile = sources.add_parser(
-        "seqfile", help="S3-Rec / ICLRec sequence file (Beauty.txt)",
-        description="Sequence file: 'user item item ...' per line in time order; the position in the "
-                    "line becomes the timestamp.  No k-core filter by default (the files are already 5-core).",
-    )
-    seqfile.add_argument("sequences", help="sequence file, e.g. Beauty.txt")
-    seqfile.add_argument("--items", help="tab-separated item table (iclrec_item_id, asin, title, categories, s3rec_attributes)")
-    _common_options(seqfile, kcore_default=0)
+    sources = parser.add_subparsers(dest="source", required=True, metavar="{" + ",".join(SOURCES) + "}")
+    for name, source in SOURCES.items():
+        subparser = sources.add_parser(name, help=source.help, description=source.description)
+        for flags, options in source.arguments:
+            subparser.add_argument(*flags, **options)
+        _common_options(subparser, kcore_default=source.kcore_default)
     return parser
 
 
 def run(args):
     """Run the converter chosen by parsed ``args``; return its statistics."""
-    if args.source == "movielens":
-        return convert_movielens(args.src, name=args.name, out=args.out, min_rating=args.min_rating,
-                                 kcore=args.kcore, movies=args.movies)
-    if args.source == "amazon":
-        return convert_amazon(args.reviews, meta=args.meta, name=args.name, out=args.out, kcore=args.kcore)
-    return convert_seqfile(args.sequences, items=args.items, name=args.name, out=args.out, kcore=args.kcore)
+    source = SOURCES[args.source]
+    input_name = source.arguments[0][0][0]
+    options = {key: value for key, value in vars(args).items() if key not in ("source", input_name)}
+    return source.convert(getattr(args, input_name), **options)
 
 
 def main(argv=None):
