@@ -4,7 +4,7 @@ Dataset converters (:mod:`recbole_fame.prepare.common`), text caches and checkpo
 (:mod:`recbole_fame.text.cache`) and the trainers' checkpoints (:mod:`recbole_fame.training_state`) all write
 through :func:`atomic_write`: each file goes to a temporary file beside it, named
 ``.<name>.<host>.<pid>.<random>.tmp``, and is moved into place with :func:`os.replace` only when complete.
-A writer that is killed leaves only such a temporary file; the next write of the same target removes it
+A writer that is killed leaves only such a temporary file; the next write into the same folder removes it
 when its writer is gone (see :func:`remove_stale_temporaries`).
 """
 
@@ -69,20 +69,35 @@ def _is_stale(candidate, prefix, host):
         return False
 
 
+def _is_stale_of_this_host(candidate, host):
+    """Whether ``candidate`` is a temporary file of this writer's naming (``.<name>.<host>.<pid>.<random>.tmp``)
+    written on this machine by a process that no longer runs, whatever its target."""
+    head, pid, random_part = (candidate.name[: -len(".tmp")].rsplit(".", 2) + ["", ""])[:3]
+    if not (candidate.name.startswith(".") and head.endswith(f".{host}") and pid.isdigit() and random_part):
+        return False
+    return not _process_alive(int(pid))
+
+
 def remove_stale_temporaries(path):
-    """Remove the temporary files of ``path`` left by writers that were killed: those of a process of this
-    machine that no longer runs, and unnamed ones (older versions') older than an hour. Temporary files of
-    running writers and of other machines are left alone. Returns the removed paths."""
+    """Remove the temporary files left by writers that were killed: those of ``path`` (of a process of this
+    machine that no longer runs, and unnamed ones of older versions older than an hour) and those of any other
+    file of ``path``'s folder written by a process of this machine that no longer runs (a run killed while it
+    wrote its first checkpoint never writes that file again). Temporary files of running writers and of other
+    machines are left alone. Returns the removed paths."""
     path = Path(path)
     host, removed = _host(), []
     if not path.parent.is_dir():
         return removed
+    candidates = []
     for prefix in (f".{path.name}.", f"{path.name}."):  # the second: older versions' last checkpoints
-        for candidate in path.parent.glob(glob.escape(prefix) + "*.tmp"):
-            if _is_stale(candidate, prefix, host):
-                with contextlib.suppress(OSError):
-                    candidate.unlink()
-                    removed.append(candidate)
+        candidates += [(c, _is_stale(c, prefix, host)) for c in path.parent.glob(glob.escape(prefix) + "*.tmp")]
+    seen = {c for c, _ in candidates}
+    candidates += [(c, _is_stale_of_this_host(c, host)) for c in path.parent.glob(".*.tmp") if c not in seen]
+    for candidate, stale in candidates:
+        if stale:
+            with contextlib.suppress(OSError):
+                candidate.unlink()
+                removed.append(candidate)
     return removed
 
 

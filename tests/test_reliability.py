@@ -249,8 +249,9 @@ def test_a_failed_best_checkpoint_write_is_one_error_and_keeps_the_previous_best
 
 
 def test_orphan_temporary_files_of_a_killed_writer_are_removed_at_the_next_write(tmp_path):
-    """A writer killed mid-write leaves its temporary file; the next write of the same target removes it, and
-    leaves alone the temporary files of writers still running and of other targets."""
+    """A writer killed mid-write leaves its temporary file; the next write into the folder removes it, and the
+    dead writers' temporary files of other targets too (a run killed at its first checkpoint never writes that
+    file again), and leaves alone the temporary files of writers still running and of other machines."""
     from recbole_fame import files
 
     target = tmp_path / "FAME-x.pth"
@@ -268,14 +269,20 @@ def test_orphan_temporary_files_of_a_killed_writer_are_removed_at_the_next_write
     running = files.temporary_name(target)  # this process's, as if it were writing now
     running.write_bytes(b"in progress")
     other = files.temporary_name(tmp_path / "FAME-y.pth")
-    other.with_name(other.name.replace(str(os.getpid()), "999999999")).write_bytes(b"other target")
+    dead_other = other.with_name(other.name.replace(f".{os.getpid()}.", ".999999999."))
+    dead_other.write_bytes(b"other target, dead writer")
+    running_other = files.temporary_name(tmp_path / "FAME-z.pth")
+    running_other.write_bytes(b"other target, running writer")
+    elsewhere = other.with_name(other.name.replace(f".{files._host()}.", ".another-machine."))
+    elsewhere.write_bytes(b"other machine")
     old_style = tmp_path / "FAME-x.pth.abcd1234.tmp"  # an older version's name, without its writer
     old_style.write_bytes(b"old")
     os.utime(old_style, (0, 0))
     files.atomic_write([(target, lambda tmp: Path(tmp).write_bytes(b"whole"))])
     assert target.read_bytes() == b"whole"
     assert not orphan.exists() and not old_style.exists()
-    assert running.exists() and len(list(tmp_path.glob(".FAME-y.pth.*.tmp"))) == 1
+    assert running.exists() and running_other.exists() and elsewhere.exists()
+    assert not dead_other.exists()
 
 
 # --- a NaN right after loading weights names them -------------------------------------------------------------
