@@ -49,7 +49,8 @@ def test_recbole_metrics_and_config_run_on_this_numpy(settings):
     from recbole_fame import Config
 
     had_long = getattr(np, "long", None)
-    config = Config(model="FAME", dataset="tiny", config_dict=settings(metrics=["MRR", "NDCG", "MAP"], topk=[2]))
+    config = Config(model="FAME", dataset="tiny", config_dict=settings(metrics=["MRR", "NDCG", "MAP"], topk=[2],
+                                                                             valid_metric="NDCG@2"))
     assert getattr(np, "long", None) is had_long  # numpy 2's own np.long is not rebound
     pos_index = np.array([[False, True], [True, False]])
     pos_len = np.array([1, 1])
