@@ -248,6 +248,25 @@ def test_a_failed_best_checkpoint_write_is_one_error_and_keeps_the_previous_best
     assert [p.name for p in best.parent.iterdir()] == [best.name]  # no temporary file left
 
 
+def test_a_failed_first_best_checkpoint_write_leaves_no_file(settings, tmp_path, monkeypatch):
+    """With no previous best, a full disk at the first write leaves nothing: not the empty file that claimed the
+    run's checkpoint name, which a later evaluate would read."""
+    import errno
+
+    config = Config(model="FAME", dataset="tiny", config_dict=settings(epochs=1))
+    train_data, _, _ = data_preparation(config, create_dataset(config))
+    trainer = Trainer(config, FAME(config, train_data._dataset))
+
+    def full(state, path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(OutputError):
+        trainer._save_checkpoint(0, verbose=False)
+    folder = Path(trainer.saved_model_file).parent
+    assert not any(folder.iterdir())
+
+
 def test_orphan_temporary_files_of_a_killed_writer_are_removed_at_the_next_write(tmp_path):
     """A writer killed mid-write leaves its temporary file; the next write into the folder removes it, and the
     dead writers' temporary files of other targets too (a run killed at its first checkpoint never writes that

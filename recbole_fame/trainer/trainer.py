@@ -180,7 +180,13 @@ class RecBoleFameTrainerMixin:
             "other_parameter": self.model.other_parameter(),
             "optimizer": self.optimizer.state_dict(),
         }
-        training_state.save_checkpoint_file(state, saved_model_file, "the best checkpoint")
+        try:
+            training_state.save_checkpoint_file(state, saved_model_file, "the best checkpoint")
+        except BaseException:
+            # a failed first write leaves no file: the empty one is only this run's claim of the name
+            if os.path.isfile(saved_model_file) and os.path.getsize(saved_model_file) == 0:
+                os.remove(saved_model_file)
+            raise
         if verbose:
             self.logger.info(set_color("Saving current", "blue") + f": {saved_model_file}")
 
