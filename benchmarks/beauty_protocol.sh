@@ -8,6 +8,8 @@
 #                                                      FAME (paper's equations) and FAME w/o MoE warm-started from it
 #   STREAM=text   bash benchmarks/beauty_protocol.sh   FAMETextPretrain on the items' text and facets, then FAME
 #                                                      from it, then FAME from scratch
+# The committed seed-2020 text run predates the pre-training's held-out validation: add validation_items=0 to
+# its settings to repeat it exactly.
 # DATASET, SEED, OUT (results folder), SAVED (checkpoint folder) and PYTHON are parameters. Afterwards
 # benchmarks/protocol_table.py re-scores every best checkpoint under both protocols and writes the table.
 set -euo pipefail
