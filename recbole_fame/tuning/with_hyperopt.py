@@ -34,7 +34,8 @@ def tune_with_hyperopt(params_file, fixed, config_file_list, algo, max_evals, ea
         import hyperopt  # noqa: F401
     except ImportError as error:
         raise ConfigurationError(
-            "--tool=Hyperopt needs hyperopt: pip install 'hyperopt==0.2.5' (or the package's [hyperopt] extra)."
+            f"--tool=Hyperopt needs hyperopt, which failed to import ({error}): pip install 'hyperopt==0.2.5' "
+            "(or the package's [hyperopt] extra)."
         ) from error
     from recbole.trainer import HyperTuning
 

@@ -84,7 +84,8 @@ def tune_with_ray(space, fixed, config_file_list, config, algo, max_evals, use_g
         from ray import tune
     except ImportError as error:
         raise ConfigurationError(
-            "--tool=Ray needs Ray Tune: pip install 'ray[tune]<=2.6.3' (RecBole 1.2.1's pin), or use --tool=Hyperopt."
+            f"--tool=Ray needs Ray Tune, which failed to import ({error}): pip install 'ray[tune]<=2.6.3' (RecBole "
+            "1.2.1's pin), or use --tool=Hyperopt."
         ) from error
     fixed, files = absolute_paths(fixed, config_file_list, config)
     package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # above recbole_fame/
