@@ -154,7 +154,7 @@ def test_recbole_protocol_hides_nothing_for_sequential_models(settings):
 
 
 def test_paper_datasets_default_to_the_paper_protocol():
-    from recbole_fame.utils import load_yaml, property_file
+    from recbole_fame.defaults import load_yaml, property_file
 
     for name in ("amazon-beauty", "amazon-sports-outdoors", "amazon-toys-games", "ml-20m"):
         assert load_yaml(property_file("dataset", name))["eval_exclude_history"] is True

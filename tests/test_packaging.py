@@ -11,7 +11,7 @@ import pytest
 def test_installed_package_finds_its_yaml(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     probe = (
-        "import json, recbole_fame; from recbole_fame.utils import properties_dir, property_file;"
+        "import json, recbole_fame; from recbole_fame.defaults import properties_dir, property_file;"
         "print(json.dumps([recbole_fame.__file__, properties_dir(), property_file('model', 'FAME')]))"
     )
     proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)

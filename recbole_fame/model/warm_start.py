@@ -3,7 +3,7 @@
 Kept from SASRec: the item and position embeddings, the input LayerNorm, the lower Transformer layers and
 the last layer's key and value projections, so that FAME's last layer sees exactly the hidden states
 SASRec's last layer saw (which needs the same ``n_heads``: the same weights split into other heads compute
-another function; up to the first release this was not checked). FAME's query experts, router, FFN', facet projections and gate
+another function, so another ``n_heads`` is refused). FAME's query experts, router, FFN', facet projections and gate
 keep their fresh initialisation. A checkpoint of another model, dataset or size is refused with one message
 that lists every difference.
 """
