@@ -4,6 +4,8 @@
   (``train_mode: sequence``, :mod:`recbole_fame.data.dataset`).
 * ``supports_batch_trimming``: the model's scores cannot depend on the padding after a sequence's last item,
   so the length-bucketed loader may cut a batch to its longest sequence (:mod:`recbole_fame.data.dataloader`).
+* ``supports_train_exclude_history``: the model's loss honours ``train_exclude_history`` (its sequence's items
+  out of each target's softmax).
 * ``length_bucketing_refused``: why ``length_bucketing: True`` would change the model's objective (None: it
   does not).
 
@@ -13,7 +15,8 @@ is imported here), each entry checked by a test. A class in neither (a user's su
 the defaults: no sequence training, no trimming, bucketing allowed.
 """
 
-DEFAULTS = {"supports_sequence_training": False, "supports_batch_trimming": False, "length_bucketing_refused": None}
+DEFAULTS = {"supports_sequence_training": False, "supports_batch_trimming": False,
+            "supports_train_exclude_history": False, "length_bucketing_refused": None}
 
 _SEQUENTIAL = "recbole.model.sequential_recommender"
 
@@ -50,6 +53,10 @@ def supports_sequence_training(model_class):
 
 def supports_batch_trimming(model_class):
     return bool(capability(model_class, "supports_batch_trimming"))
+
+
+def supports_train_exclude_history(model_class):
+    return bool(capability(model_class, "supports_train_exclude_history"))
 
 
 def length_bucketing_refused(model_class):

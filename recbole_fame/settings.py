@@ -31,6 +31,7 @@ from recbole_fame.errors import ConfigurationError
 BOOLEAN_SETTINGS = (
     # recbole_fame
     "trust_checkpoint", "save_last_checkpoint", "length_bucketing", "detect_anomaly", "eval_exclude_history",
+    "train_exclude_history",
     # FAME
     "scale_by_heads", "attention_residual",
     # RecBole

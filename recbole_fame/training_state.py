@@ -55,7 +55,8 @@ def best_checkpoint_file(last_file):
 # settings that change what training computes; a resumed run with other values is not the same run
 TRAINING_KEYS = ("seed", "learning_rate", "learner", "weight_decay", "train_batch_size", "stopping_step", "eval_step",
                  "valid_metric", "clip_grad_norm", "train_mode", "length_bucketing", "bucket_batches", "MAX_ITEM_LIST_LENGTH",
-                 "sequence_loss_weighting", "train_batch_unit", "eval_exclude_history", "validation_items")
+                 "sequence_loss_weighting", "train_batch_unit", "eval_exclude_history", "validation_items",
+                 "train_exclude_history")
 
 
 def claim_checkpoint_name(trainer):

@@ -25,7 +25,7 @@ from recbole.data.dataset import SequentialDataset
 from recbole.data.interaction import Interaction
 from recbole.utils import FeatureType, ModelType
 
-from recbole_fame.capabilities import supports_sequence_training
+from recbole_fame.capabilities import supports_sequence_training, supports_train_exclude_history
 from recbole_fame.data.history import (
     HISTORY_LENGTH_FIELD,
     HistoryRecordingMixin,
@@ -271,6 +271,11 @@ def check_split(config):
 
 def dataset_class_for(config):
     """The plugin dataset class for this configuration, or None for RecBole's default."""
+    require(
+        not config["train_exclude_history"] or supports_train_exclude_history(get_model(config["model"])),
+        f"train_exclude_history leaves a sequence's items out of the training softmax, which {config['model']}'s "
+        "loss does not do: use it with FAME or SASRecSeq, or set train_exclude_history: False.",
+    )
     if train_mode(config) == "prefix":
         return prefix_dataset_class(config)
     check_split(config)

@@ -15,6 +15,11 @@ sequences have positions, and that number varies: with ``length_bucketing`` a ba
 'target' is the default: on Amazon Beauty, SASRec trained with 'batch' and length bucketing converged 10% below
 the same SASRec on RecBole's prefix samples (test NDCG@10 0.036 vs 0.040), and 'target' follows the prefix
 mode's validation curve (results/beauty/modes/).
+
+``train_exclude_history: True`` (both training modes, FAME and SASRecSeq) removes from each target's softmax
+the items its sequence holds before it (the target itself stays), so that training ranks the target against
+the items the hidden-history protocol (``eval_exclude_history``) ranks it against; the padding item 0 is
+removed with them. The sequence a sample carries holds its user's last ``MAX_ITEM_LIST_LENGTH`` items.
 """
 
 import torch
@@ -41,6 +46,21 @@ def next_item_targets(item_seq, item_seq_len, pos_items, length):
     targets[torch.arange(targets.size(0), device=targets.device), item_seq_len - 1] = pos_items
     valid = torch.arange(length, device=targets.device).unsqueeze(0) < item_seq_len.unsqueeze(1)
     return targets, valid
+
+
+def earlier_items_at_every_position(item_seq, length):
+    """The items before each position's target, [B, length, length]: row t holds ``item_seq[:, :t + 1]`` and 0
+    (the padding item) after it."""
+    seq = item_seq[:, :length]
+    causal = torch.ones(length, length, dtype=torch.bool, device=seq.device).tril()  # [L', L'] j <= t
+    return seq.unsqueeze(1).masked_fill(~causal, 0)  # [B, L', L']
+
+
+def hide_earlier_items(logits, earlier, targets):
+    """``logits`` [P, V] with the items ``earlier`` [P, K] (item ids, 0 = none) of each row set to -inf, except
+    the row's own target ``targets`` [P]; the padding item 0 is set to -inf too."""
+    earlier = F.pad(earlier.masked_fill(earlier == targets.unsqueeze(1), 0), (0, 1))  # [P, K + 1], the last 0
+    return logits.scatter(1, earlier, float("-inf"))  # [P, V], out of place: gradients flow to the rest
 
 
 class SequenceLoss(nn.Module):

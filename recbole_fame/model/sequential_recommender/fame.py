@@ -29,7 +29,8 @@ from recbole.utils import InputType
 
 from recbole_fame.model.compile import compile_if_asked
 from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, embed_sequence, trim_padding
-from recbole_fame.model.sequence_loss import SequenceLoss, check_weighting, next_item_targets
+from recbole_fame.model.sequence_loss import (SequenceLoss, check_weighting, earlier_items_at_every_position,
+                                              hide_earlier_items, next_item_targets)
 from recbole_fame.model.transformer import use_fused_gelu
 from recbole_fame.defaults import model_settings, train_mode
 from recbole_fame.errors import is_int, require
@@ -86,6 +87,7 @@ class FAME(SequentialRecommender):
     input_type = InputType.POINTWISE
     supports_sequence_training = True  # calculate_loss handles train_mode: sequence (recbole_fame.capabilities)
     supports_batch_trimming = True  # forward trims the padding itself
+    supports_train_exclude_history = True  # calculate_loss honours train_exclude_history
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
@@ -104,6 +106,7 @@ class FAME(SequentialRecommender):
         self.head_mixing = s["head_mixing"]
         self.train_mode = train_mode(config)
         self.label_field = config["LABEL_FIELD"] or "label"
+        self.train_exclude_history = bool(config["train_exclude_history"])
         require(
             self.train_mode == "prefix" or getattr(dataset, "trains_whole_sequences", False),
             "train_mode 'sequence' needs the plugin's dataset: build it with recbole_fame.create_dataset "
@@ -249,11 +252,17 @@ class FAME(SequentialRecommender):
         items = self.item_embedding.weight
         if self.train_mode == "prefix":
             head_states, gate = self.forward(item_seq, item_seq_len)
-            return self.loss_fct(self.facet_prediction.scores(head_states, gate, items), pos_items)
+            logits = self.facet_prediction.scores(head_states, gate, items)  # [B, V]
+            if self.train_exclude_history:
+                logits = hide_earlier_items(logits, item_seq, pos_items)
+            return self.loss_fct(logits, pos_items)
         # Every position t predicts item t+1; the last one predicts the sample's own target.
         head_states, gate, _ = self.encode(item_seq, item_seq_len, all_positions=True)  # [B, L', H, d']
-        targets, valid = next_item_targets(item_seq, item_seq_len, pos_items, head_states.size(1))
+        length = head_states.size(1)
+        targets, valid = next_item_targets(item_seq, item_seq_len, pos_items, length)
         logits = self.facet_prediction.scores(head_states[valid], gate[valid], items)  # [P, V]
+        if self.train_exclude_history:
+            logits = hide_earlier_items(logits, earlier_items_at_every_position(item_seq, length)[valid], targets[valid])
         return self.sequence_loss(logits, targets[valid])
 
     def predict(self, interaction):

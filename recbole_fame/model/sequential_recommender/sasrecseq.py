@@ -22,7 +22,8 @@ from recbole.model.sequential_recommender import SASRec
 
 from recbole_fame.model.compile import compile_if_asked
 from recbole_fame.model.layers import embed_sequence, trim_padding
-from recbole_fame.model.sequence_loss import SequenceLoss, next_item_targets
+from recbole_fame.model.sequence_loss import (SequenceLoss, earlier_items_at_every_position, hide_earlier_items,
+                                              next_item_targets)
 from recbole_fame.model.transformer import encode_last_position, use_fused_gelu
 from recbole_fame.defaults import train_mode
 from recbole_fame.errors import require
@@ -31,6 +32,7 @@ from recbole_fame.errors import require
 class SASRecSeq(SASRec):
     supports_sequence_training = True  # recbole_fame.capabilities
     supports_batch_trimming = True
+    supports_train_exclude_history = True
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
@@ -40,6 +42,8 @@ class SASRecSeq(SASRec):
             self.train_mode == "prefix" or getattr(dataset, "trains_whole_sequences", False),
             "train_mode 'sequence' needs the plugin's dataset: build it with recbole_fame.create_dataset.",
         )
+        self.train_exclude_history = bool(config["train_exclude_history"])
+        require(self.loss_type == "CE" or not self.train_exclude_history, "train_exclude_history needs loss_type: CE")
         self.sequence_loss = SequenceLoss(config, dataset)  # train_mode: sequence
         use_fused_gelu(self.trm_encoder)
         compile_if_asked(self, config)  # compile_model: True
@@ -62,11 +66,18 @@ class SASRecSeq(SASRec):
         return self.gather_indexes(output, item_seq_len - 1)  # [B, d]
 
     def calculate_loss(self, interaction):
-        if self.train_mode == "prefix":
+        if self.train_mode == "prefix" and not self.train_exclude_history:
             return super().calculate_loss(interaction)
         item_seq = interaction[self.ITEM_SEQ]
         item_seq_len = interaction[self.ITEM_SEQ_LEN]
+        pos_items = interaction[self.POS_ITEM_ID]
+        if self.train_mode == "prefix":  # RecBole's CE loss with the sequence's items out of the softmax
+            logits = self.forward(item_seq, item_seq_len) @ self.item_embedding.weight.transpose(0, 1)  # [B, V]
+            return self.loss_fct(hide_earlier_items(logits, item_seq, pos_items), pos_items)
         output = self.encode_all_positions(item_seq, item_seq_len)  # [B, L', d]
-        targets, valid = next_item_targets(item_seq, item_seq_len, interaction[self.POS_ITEM_ID], output.size(1))
+        length = output.size(1)
+        targets, valid = next_item_targets(item_seq, item_seq_len, pos_items, length)
         logits = output[valid] @ self.item_embedding.weight.transpose(0, 1)  # [P, V]
+        if self.train_exclude_history:
+            logits = hide_earlier_items(logits, earlier_items_at_every_position(item_seq, length)[valid], targets[valid])
         return self.sequence_loss(logits, targets[valid])
