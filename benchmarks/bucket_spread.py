@@ -1,8 +1,11 @@
 """The spread of sequence lengths within the training batches of one epoch on a dataset, for the length-bucketed
 loader and for RecBole's shuffled batches of the same size (no model is trained: only the loader runs).
 
-    python benchmarks/bucket_spread.py --dataset=amazon-beauty --out=results/bucket_spread_cpu.md
+    python -m benchmarks.bucket_spread --dataset=amazon-beauty --out=results/bucket_spread_cpu.md
 """
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.bucket_spread")
 
 import argparse
 import json
@@ -11,18 +14,17 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eval_time import length_spread  # noqa: E402
+from benchmarks.eval_time import length_spread
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="amazon-beauty")
     parser.add_argument("--data_path", default="dataset/")
     parser.add_argument("--train_batch_size", type=int, default=256, help="training targets per batch")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    command = "python benchmarks/bucket_spread.py " + " ".join(sys.argv[1:])
+    command = "python -m benchmarks.bucket_spread " + " ".join(sys.argv[1:])
     sys.argv = sys.argv[:1]
     from recbole_fame import Config, create_dataset, data_preparation
 

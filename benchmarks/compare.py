@@ -10,9 +10,12 @@ hidden_size, n_layers, inner_size, ...) from its checkpoint, so nothing has to b
 whose JSON already exists in --out are not repeated (delete the file to re-run); each run is its own
 process, so one failure does not stop the others.
 
-    python benchmarks/compare.py --dataset=amazon-beauty --out=results/beauty \\
+    python -m benchmarks.compare --dataset=amazon-beauty --out=results/beauty \\
         --models "SASRec; GRU4Rec; BERT4Rec; CORE; FEARec; FAME w/o MoE=FAME:num_experts=1; FAME"
 """
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.compare")
 
 import argparse
 import json
@@ -22,11 +25,11 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from recbole_fame.tuning import parse_setting  # the runner's reading of --key=value values
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the workers run there, as this module
 METRICS = ["hit@5", "hit@10", "hit@20", "ndcg@5", "ndcg@10", "ndcg@20"]
 METRIC_NAMES = {"hit": "HR", "ndcg": "NDCG"}
-sys.path.insert(0, ROOT)
-from recbole_fame.tuning import parse_setting  # noqa: E402  (the runner's reading of --key=value values)
 
 
 def parse_settings(items):
@@ -90,7 +93,6 @@ def run_one(job_file):
     """Worker: train and test one model (in its own process) and write its JSON."""
     with open(job_file) as f:
         job = json.load(f)
-    sys.path.insert(0, ROOT)
     sys.argv = [sys.argv[0]]  # keep RecBole's Config from reading this script's flags
     from recbole_fame import run_recbole_fame
 
@@ -141,8 +143,8 @@ def table(records, dataset, fame_labels):
 
 def main():
     summary, _, details = __doc__.partition("\n\n")
-    parser = argparse.ArgumentParser(description=" ".join(summary.split()), epilog=details,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=" ".join(summary.split()),
+                                     epilog=details, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--models", required=True)
     parser.add_argument("--out", required=True, help="folder for the JSON files and table.md")
@@ -172,12 +174,12 @@ def main():
             job = {"label": label, "model": model, "dataset": args.dataset, "seed": args.seed,
                    "settings": dict(common, **settings), "config_files": config_files, "output": output,
                    "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
-                   "command": "python benchmarks/compare.py " + " ".join(sys.argv[1:])}
+                   "command": "python -m benchmarks.compare " + " ".join(sys.argv[1:])}
             job_file = output + ".job"
             with open(job_file, "w") as f:
                 json.dump(job, f)
             print(f"[{time.strftime('%H:%M:%S')}] {label}: training {model} ...", flush=True)
-            proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--dataset", args.dataset,
+            proc = subprocess.run([sys.executable, "-m", "benchmarks.compare", "--dataset", args.dataset,
                                    "--models", label, "--out", args.out, "--worker", job_file], cwd=ROOT)
             os.remove(job_file)
             if proc.returncode != 0 or not os.path.exists(output):
@@ -189,7 +191,7 @@ def main():
     fame_labels = set(args.fame_labels.split(",")) if args.fame_labels else {r["label"] for r in records if r["label"].startswith("FAME")}
     text = table(records, args.dataset, fame_labels)
     with open(os.path.join(args.out, f"table-seed{args.seed}.md"), "w") as f:
-        f.write(f"Command: `python benchmarks/compare.py {' '.join(sys.argv[1:])}`\n\n{text}\n")
+        f.write(f"Command: `python -m benchmarks.compare {' '.join(sys.argv[1:])}`\n\n{text}\n")
     print(text)
 
 

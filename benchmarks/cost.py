@@ -8,11 +8,13 @@ gradients and Adam state. Ratios are FAME / SASRec at the same H. Steps are time
 step, then one step of each FAME) and the median is reported, so slow phases of a shared machine hit all
 models alike.
 
-    python benchmarks/cost.py --dataset=amazon-beauty --out=results/cost_cpu.md
+    python -m benchmarks.cost --dataset=amazon-beauty --out=results/cost_cpu.md
 """
 
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.cost")
+
 import argparse
-import os
 import platform
 import statistics
 import sys
@@ -20,10 +22,8 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import write_report  # noqa: E402
-from recbole_fame import Config, create_dataset, data_preparation, get_model  # noqa: E402
+from benchmarks.report import write_report
+from recbole_fame import Config, create_dataset, data_preparation, get_model
 
 
 def add_common_arguments(parser):
@@ -49,7 +49,7 @@ def base_settings(args):
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     add_common_arguments(parser)
     parser.add_argument("--heads", default="1,2,4,8")
     parser.add_argument("--experts", default="1,2,4,8")
@@ -179,7 +179,7 @@ def main():
     lines = [
         f"# FAME vs SASRec cost on {args.dataset} ({device_name})",
         "",
-        f"Command: `python benchmarks/{os.path.basename(__file__)} {' '.join(sys.argv[1:])}`",
+        f"Command: `python -m benchmarks.cost {' '.join(sys.argv[1:])}`",
         "",
         f"hidden_size {args.hidden_size}, 2 layers, batch {args.batch_size}, MAX_ITEM_LIST_LENGTH 50, RecBole's prefix "
         f"training batches; median of {args.steps} interleaved steps; inference = median of {args.infer_repeats} "

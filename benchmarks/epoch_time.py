@@ -7,22 +7,22 @@ and seconds. The setups' steps are interleaved (one step of each in turn, until 
 a slow phase of a shared machine slows all of them alike. detect_anomaly (0 unless given) is autograd's anomaly
 detection, which RecBole's sine.py leaves on and the plugin's trainers switch off (recbole_fame/trainer/trainer.py).
 
-    python benchmarks/epoch_time.py --dataset=amazon-beauty --out=results/epoch_time_cpu.md
-    python benchmarks/epoch_time.py --setups SASRec:prefix:0:256:1,SASRec:prefix:0:256:0 --max_steps=150
+    python -m benchmarks.epoch_time --dataset=amazon-beauty --out=results/epoch_time_cpu.md
+    python -m benchmarks.epoch_time --setups SASRec:prefix:0:256:1,SASRec:prefix:0:256:0 --max_steps=150
 """
 
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.epoch_time")
+
 import argparse
-import os
 import platform
 import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import write_report  # noqa: E402
-from recbole_fame import Config, create_dataset, data_preparation, get_model  # noqa: E402
+from benchmarks.report import write_report
+from recbole_fame import Config, create_dataset, data_preparation, get_model
 
 # RecBole's prefix samples come 256 to a batch. In the sequence mode a batch of 44 Beauty sequences holds ~256
 # targets (so an epoch makes as many updates as the prefix mode), one of 128 ~750.
@@ -39,7 +39,7 @@ SETUPS = [
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="amazon-beauty")
     parser.add_argument("--data_path", default="dataset/")
     parser.add_argument("--setups", default=None, help="model:train_mode:length_bucketing:train_batch_size[:detect_anomaly],... "
@@ -98,7 +98,7 @@ def report_lines(rows, dataset, device, max_steps, argv):
     reference = rows[0]["seconds"] if whole_epochs else rows[0]["seconds"] / rows[0]["timed_steps"]
     span = "One training epoch" if whole_epochs else f"The first {max_steps} training steps of an epoch"
     lines = [f"# {span} on {dataset} ({device})", "",
-             f"Command: `python benchmarks/epoch_time.py {' '.join(argv)}`", "",
+             f"Command: `python -m benchmarks.epoch_time {' '.join(argv)}`", "",
              "| model | train_mode | length_bucketing | train_batch_size | detect_anomaly | samples | steps | timed steps "
              f"| seconds | s / step | {'epoch' if whole_epochs else 'step'} x first row's |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]

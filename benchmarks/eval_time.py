@@ -20,8 +20,11 @@ mode, length bucketing, 44 sequences per batch) it times, in one process on one 
 
 With --profile, one "after" pass per model runs under torch.profiler and the top operators are reported.
 
-    python benchmarks/eval_time.py --data_path=<folder with amazon-beauty/> --out=results/eval_time_cpu.md
+    python -m benchmarks.eval_time --data_path=<folder with amazon-beauty/> --out=results/eval_time_cpu.md
 """
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.eval_time")
 
 import argparse
 import copy
@@ -33,13 +36,11 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import write_report  # noqa: E402
-from recbole.evaluator import Collector as RecBoleCollector  # noqa: E402
-from recbole.model.layers import FeedForward  # noqa: E402
-from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer  # noqa: E402
-from recbole_fame.data.sorted_eval import sort_evaluation  # noqa: E402
+from benchmarks.report import write_report
+from recbole.evaluator import Collector as RecBoleCollector
+from recbole.model.layers import FeedForward
+from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer
+from recbole_fame.data.sorted_eval import sort_evaluation
 
 
 def settings(model_name, args):
@@ -103,7 +104,7 @@ def profile(trainer, data, rows=12):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="amazon-beauty")
     parser.add_argument("--data_path", default="dataset/")
     parser.add_argument("--models", default="SASRecSeq,FAME")
@@ -112,7 +113,7 @@ def main():
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    command = "python benchmarks/eval_time.py " + " ".join(sys.argv[1:])
+    command = "python -m benchmarks.eval_time " + " ".join(sys.argv[1:])
     sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from the command line
     torch.set_num_threads(1)
     load_start = os.getloadavg()

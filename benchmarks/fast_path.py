@@ -5,21 +5,21 @@ runner does; it trains --epochs epochs through ``Trainer._train_epoch`` and vali
 ``Trainer.evaluate`` (sorted evaluation), synchronising the device around every timed part. The first epoch of a
 compiled model pays the compilation; the last epoch is the steady state. Used by benchmarks/gpu_fast_path.sh.
 
-    python benchmarks/fast_path.py --model=FAME --data_path=dataset/ --out=results/gpu_fast_path/FAME.md
+    python -m benchmarks.fast_path --model=FAME --data_path=dataset/ --out=results/gpu_fast_path/FAME.md
 """
 
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.fast_path")
+
 import argparse
-import os
 import platform
 import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import write_report  # noqa: E402
-from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer  # noqa: E402
+from benchmarks.report import write_report
+from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer
 
 
 def synchronize(device):
@@ -47,7 +47,7 @@ class steps:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="FAME")
     parser.add_argument("--dataset", default="amazon-beauty")
     parser.add_argument("--data_path", default="dataset/")
@@ -58,7 +58,7 @@ def main():
     parser.add_argument("--set", nargs="*", default=[], help="more settings, key=value (python literals)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    command = "python benchmarks/fast_path.py " + " ".join(sys.argv[1:])
+    command = "python -m benchmarks.fast_path " + " ".join(sys.argv[1:])
     sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from the command line
     extra = {}
     for item in args.set:

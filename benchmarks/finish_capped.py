@@ -5,21 +5,21 @@ Reads the run's job file (``<output>.job``, left by compare.py) and its last-epo
 compare.py's format with ``capped: true`` and a note: epochs trained, best epoch, best validation result.
 The run is then a budget-capped run, not a converged one, and the tables say so through the note.
 
-    python benchmarks/finish_capped.py results/beauty/modes/SASRecSeq__prefix_mode_-seed2020.json.job \\
+    python -m benchmarks.finish_capped results/beauty/modes/SASRecSeq__prefix_mode_-seed2020.json.job \\
         saved/beauty/SASRecSeq-Nov-29-2026_17-08-32-last.pth
 """
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.finish_capped")
 
 import argparse
 import json
 import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("job_file")
     parser.add_argument("last_checkpoint")
     args = parser.parse_args()

@@ -11,8 +11,11 @@ all items, P x d x V, and its two backward products). ratio = achieved / square-
 
 A torch.profiler trace of --profile_steps steps splits the step's time by operator, to say what limits it.
 
-    python benchmarks/flop_rate.py --data_path=<folder with amazon-beauty/> --out=results/flop_rate_cpu.md
+    python -m benchmarks.flop_rate --data_path=<folder with amazon-beauty/> --out=results/flop_rate_cpu.md
 """
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.flop_rate")
 
 import argparse
 import os
@@ -23,10 +26,8 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import write_report  # noqa: E402
-from recbole_fame import Config, create_dataset, data_preparation, get_model  # noqa: E402
+from benchmarks.report import write_report
+from recbole_fame import Config, create_dataset, data_preparation, get_model
 
 
 def matmul_rate(m, k, n, seconds=2.0, transpose=None):
@@ -54,7 +55,7 @@ def train_step(model, optimizer, batch):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="amazon-beauty")
     parser.add_argument("--data_path", default="dataset/")
     parser.add_argument("--model", default="FAME")
@@ -63,7 +64,7 @@ def main():
     parser.add_argument("--profile_steps", type=int, default=100)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    command = "python benchmarks/flop_rate.py " + " ".join(sys.argv[1:])
+    command = "python -m benchmarks.flop_rate " + " ".join(sys.argv[1:])
     sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from the command line
     torch.set_num_threads(1)
     load_start = os.getloadavg()

@@ -6,8 +6,11 @@ sequence lengths drawn around the real mean of 19.2, at least 5) is written to a
 for each (train_mode, MAX_ITEM_LIST_LENGTH), a fresh process builds the dataset and dataloaders exactly as
 the runner does and reports its peak resident memory (ru_maxrss) and the seconds it took.
 
-    python benchmarks/memory.py --out=results/memory_ml20m_shape.md
+    python -m benchmarks.memory --out=results/memory_ml20m_shape.md
 """
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.memory")
 
 import argparse
 import json
@@ -20,9 +23,9 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import write_report  # noqa: E402
+from benchmarks.report import write_report
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where the measuring processes run
 
 
 def write_dataset(folder, users, items, actions, seed=0):
@@ -44,7 +47,6 @@ def write_dataset(folder, users, items, actions, seed=0):
 
 
 def measure(data_path, mode, length):
-    sys.path.insert(0, ROOT)
     sys.argv = sys.argv[:1]
     from recbole_fame import Config, create_dataset, data_preparation
 
@@ -60,7 +62,7 @@ def measure(data_path, mode, length):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=96726)
     parser.add_argument("--items", type=int, default=16297)
     parser.add_argument("--actions", type=int, default=1856746)
@@ -75,8 +77,8 @@ def main():
         actions = write_dataset(folder, args.users, args.items, args.actions)
         for length in (int(x) for x in args.lengths.split(",")):
             for mode in ("prefix", "sequence"):
-                proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--measure", folder, mode, str(length)],
-                                      capture_output=True, text=True)
+                proc = subprocess.run([sys.executable, "-m", "benchmarks.memory", "--measure", folder, mode, str(length)],
+                                      capture_output=True, text=True, cwd=ROOT)
                 if proc.returncode != 0:
                     print(proc.stderr[-2000:], file=sys.stderr)
                     rows.append({"train_mode": mode, "MAX_ITEM_LIST_LENGTH": length, "error": proc.stderr.strip().splitlines()[-1]})
@@ -84,7 +86,7 @@ def main():
                 rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
                 print(rows[-1], file=sys.stderr, flush=True)
     lines = [f"# Building the training data at ML-20m's scale ({args.users:,} users, {args.items:,} items, {actions:,} actions)",
-             "", f"Command: `python benchmarks/memory.py {' '.join(sys.argv[1:])}`", "",
+             "", f"Command: `python -m benchmarks.memory {' '.join(sys.argv[1:])}`", "",
              "| MAX_ITEM_LIST_LENGTH | train_mode | training samples | peak memory (MB) | seconds |", "|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:

@@ -12,8 +12,11 @@ these are a random sample of the epoch's batches), extrapolated to the epoch's s
 the report; and one whole validation pass through the trainer (length-sorted evaluation, the hidden-history
 protocol that ml-20m's yaml sets).
 
-    python benchmarks/ml20m_time.py --out=results/ml20m_time_cpu.md
+    python -m benchmarks.ml20m_time --out=results/ml20m_time_cpu.md
 """
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.ml20m_time")
 
 import argparse
 import os
@@ -24,17 +27,15 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from memory import write_dataset  # noqa: E402
-from report import write_report  # noqa: E402
-from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer  # noqa: E402
+from benchmarks.memory import write_dataset
+from benchmarks.report import write_report
+from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer
 
 SETUPS = [("prefix", False, 256), ("sequence", True, 256)]
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="FAME")
     parser.add_argument("--max_steps", type=int, default=60)
     parser.add_argument("--users", type=int, default=96726)
@@ -43,7 +44,7 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    command = "python benchmarks/ml20m_time.py " + " ".join(sys.argv[1:])
+    command = "python -m benchmarks.ml20m_time " + " ".join(sys.argv[1:])
     sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from the command line
     torch.set_num_threads(1)
     load_start = os.getloadavg()

@@ -6,9 +6,12 @@ run it reports the mean per-user difference, its paired standard error, a 95% in
 t-test's and Wilcoxon signed-rank test's p-values (scipy). A run's recomputed means are checked against its
 JSON's test result first.
 
-    python benchmarks/paired_test.py --baseline results/beauty/modes/SASRecSeq__prefix_mode_-seed2021.json \\
+    python -m benchmarks.paired_test --baseline results/beauty/modes/SASRecSeq__prefix_mode_-seed2021.json \\
         results/beauty/modes/FAME*-seed2021.json --out=results/beauty/modes/paired-seed2021.md
 """
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.paired_test")
 
 import argparse
 import json
@@ -20,7 +23,6 @@ import torch
 from scipy import stats
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 K = 10
 
@@ -92,7 +94,7 @@ def p_value(p):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", required=True, help="the baseline run's JSON (compare.py)")
     parser.add_argument("runs", nargs="+", help="the other runs' JSON files, same dataset and seed split")
     parser.add_argument("--out", default=None, help="markdown file to write (printed either way)")
@@ -106,7 +108,7 @@ def main():
     lines = [
         f"# Paired test against {base_run['label']} (seed {base_run['seed']}, {len(base_users):,} test users)",
         "",
-        "Command: `python benchmarks/paired_test.py " + " ".join(
+        "Command: `python -m benchmarks.paired_test " + " ".join(
             [f"--baseline {os.path.relpath(args.baseline, ROOT)}"] + [os.path.relpath(r, ROOT) for r in args.runs]
             + ([f"--out={os.path.relpath(args.out, ROOT)}"] if args.out else [])) + "`",
         "",

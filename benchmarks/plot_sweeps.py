@@ -1,6 +1,6 @@
 """Draw the FAME paper's Figures 5 and 6 from ``run_hyper.py`` outputs (the JSON beside the text export).
 
-    python benchmarks/plot_sweeps.py --fame results/sweeps/ml-100k-FAME.json \\
+    python -m benchmarks.plot_sweeps --fame results/sweeps/ml-100k-FAME.json \\
         --fame_nomoe results/sweeps/ml-100k-FAME-noMoE.json --sasrec results/sweeps/ml-100k-SASRecSeq.json \\
         --out results/sweeps/
 
@@ -18,6 +18,9 @@ be left out (Figure 5 then has one curve).
 
 Exit status: 0 on success, 2 (one message) for a missing or unusable input.
 """
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.plot_sweeps")
 
 import argparse
 import json
@@ -189,7 +192,8 @@ def markdown(nomoe, sasrec, fame, heads, valid_metric, sasrec_label="SASRec"):
 
 def build_parser():
     """The argument parser."""
-    parser = argparse.ArgumentParser(description="Draw the FAME paper's Figures 5 and 6 from run_hyper.py outputs.")
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description="Draw the FAME paper's Figures 5 and 6 from run_hyper.py outputs.")
     parser.add_argument("--fame", help="run_hyper.py JSON of FAME over num_experts (Figure 6)")
     parser.add_argument("--fame_nomoe", help="run_hyper.py JSON of FAME with num_experts 1 over n_heads (Figure 5)")
     parser.add_argument("--sasrec", help="run_hyper.py JSON of SASRec (or SASRecSeq) over n_heads (Figure 5)")

@@ -6,25 +6,25 @@ host (Python, dispatcher, launches) and on the device, and the operators that ta
 a model whose host time exceeds its device time is launch-bound: its cost follows the number of operators,
 not their arithmetic.
 
-    python benchmarks/profile_cost.py --dataset=amazon-beauty --out=results/profile_gpu.md
+    python -m benchmarks.profile_cost --dataset=amazon-beauty --out=results/profile_gpu.md
 """
 
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.profile_cost")
+
 import argparse
-import os
 import sys
 
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cost import add_common_arguments, base_settings, build, step  # noqa: E402
-from report import write_report  # noqa: E402
-from recbole_fame import Config, create_dataset, data_preparation  # noqa: E402
+from benchmarks.cost import add_common_arguments, base_settings, build, step
+from benchmarks.report import write_report
+from recbole_fame import Config, create_dataset, data_preparation
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     add_common_arguments(parser)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--experts", type=int, default=4)
@@ -89,7 +89,7 @@ def main():
     lines = [
         f"# Where the time goes: SASRec vs FAME on {args.dataset} ({device_name})",
         "",
-        f"Command: `python benchmarks/{os.path.basename(__file__)} {' '.join(sys.argv[1:])}`",
+        f"Command: `python -m benchmarks.profile_cost {' '.join(sys.argv[1:])}`",
         "",
         f"hidden_size {args.hidden_size}, batch {args.batch_size} (one of RecBole's prefix training batches), "
         f"full sort over all items for {len(eval_batch)} users; torch.profiler over {args.repeats} calls, per call. "

@@ -8,9 +8,12 @@ max - min, when there are several), then each model's per-user paired difference
 baseline label of the same seed, with the paired t-test's p-value (per seed). Ranks are cached beside each
 checkpoint (``<checkpoint>.ranks-<protocol>.npy``).
 
-    python benchmarks/protocol_table.py --baseline SASRec results/beauty/protocol/*-seed*.json \\
+    python -m benchmarks.protocol_table --baseline SASRec results/beauty/protocol/*-seed*.json \\
         --out results/beauty/protocol/table.md
 """
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.protocol_table")
 
 import argparse
 import json
@@ -21,10 +24,9 @@ from collections import defaultdict
 import numpy as np
 from scipy import stats
 
+from benchmarks.paired_test import metrics_of, per_user_ranks
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from paired_test import metrics_of, per_user_ranks  # noqa: E402
 
 PROTOCOLS = (("hidden", True), ("kept", False))
 METRICS = [(name, k) for name in ("hit", "ndcg") for k in (5, 10, 20)]
@@ -48,7 +50,7 @@ def cell(values):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", required=True, help="the label of the baseline runs (compare.py's label)")
     parser.add_argument("runs", nargs="+", help="run JSON files (compare.py), any labels and seeds")
     parser.add_argument("--skip", default="FAMETextPretrain", help="comma-separated labels to leave out")
@@ -76,7 +78,7 @@ def main():
 
     seeds = {label: sorted(by_label[label]) for label in labels}
     lines = [
-        "Command: `python benchmarks/protocol_table.py --baseline " + args.baseline + " "
+        "Command: `python -m benchmarks.protocol_table --baseline " + args.baseline + " "
         + " ".join(os.path.relpath(r, ROOT) for r in runs) + (f" --out {os.path.relpath(out, ROOT)}" if out else "")
         + "`",
         "",

@@ -1,12 +1,15 @@
 """Mean and spread over seeds of the runs benchmarks/compare.py wrote to one folder.
 
-    python benchmarks/seeds.py --out=results/beauty --reference="paper SASRec=0.0761,0.0400;paper FAME=0.0978,0.0593"
+    python -m benchmarks.seeds --out=results/beauty --reference="paper SASRec=0.0761,0.0400;paper FAME=0.0978,0.0593"
 
 reads every ``<label>-seed<seed>.json`` in --out (and in the --include folders) and writes ``table-seeds.md`` there: for each label, the
 mean test metric over its seeds with the smallest and largest value, and for each FAME label its paired
 difference in NDCG@10 to every baseline on the seeds both have (the seeds are the only noise measured).
 --reference adds fixed columns (HR@10, NDCG@10) such as the paper's numbers.
 """
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.seeds")
 
 import argparse
 import glob
@@ -15,8 +18,7 @@ import os
 import statistics
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import METRIC_NAMES, METRICS  # noqa: E402
+from benchmarks.compare import METRIC_NAMES, METRICS
 
 
 def load_runs(folder):
@@ -70,7 +72,7 @@ def parse_references(text):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="folder of compare.py's JSON files")
     parser.add_argument("--reference", default="", help="'name=HR@10,NDCG@10;...' fixed columns")
     parser.add_argument("--include", nargs="*", default=[], help="more folders of runs, e.g. results/beauty/gap")
@@ -79,9 +81,9 @@ def main():
     for folder in args.include:
         runs.update(load_runs(folder))
     if not runs:
-        raise SystemExit(f"error: no <label>-seed<seed>.json files in {args.out}: run benchmarks/compare.py first")
+        raise SystemExit(f"error: no <label>-seed<seed>.json files in {args.out}: run python -m benchmarks.compare first")
     text = summary(runs, parse_references(args.reference))
-    command = "python benchmarks/seeds.py " + " ".join(f"'{a}'" if " " in a or ";" in a else a for a in sys.argv[1:])
+    command = "python -m benchmarks.seeds " + " ".join(f"'{a}'" if " " in a or ";" in a else a for a in sys.argv[1:])
     with open(os.path.join(args.out, "table-seeds.md"), "w") as f:
         f.write(f"Command: `{command}`\n\n{text}\n")
     print(text)

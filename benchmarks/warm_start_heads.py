@@ -1,25 +1,26 @@
 """How much a head-count mismatch changed the old warm start: the hidden states entering FAME's last layer,
 warm-started from a SASRecSeq checkpoint with FAME's n_heads set to 2 and to 4, against SASRecSeq's own.
 
-    python benchmarks/warm_start_heads.py --checkpoint=saved/beauty/SASRecSeq-....pth --dataset=amazon-beauty
+    python -m benchmarks.warm_start_heads --checkpoint=saved/beauty/SASRecSeq-....pth --dataset=amazon-beauty
 
 (The warm start now refuses a checkpoint with other n_heads; the check is bypassed here on purpose.)
 """
 
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.warm_start_heads")
+
 import argparse
-import os
 import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from recbole_fame import FAME, Config, SASRecSeq, create_dataset, data_preparation  # noqa: E402
-from recbole_fame.checkpoint import load_recbole_checkpoint  # noqa: E402
-from recbole_fame.model import warm_start  # noqa: E402
+from recbole_fame import FAME, Config, SASRecSeq, create_dataset, data_preparation
+from recbole_fame.checkpoint import load_recbole_checkpoint
+from recbole_fame.model import warm_start
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="a SASRecSeq checkpoint (in ./saved)")
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--heads", type=int, nargs="+", default=[2, 4])

@@ -41,8 +41,8 @@ def test_every_recipe_takes_its_dataset_and_interpreter_as_parameters(script):
 
 
 def test_compare_help_is_not_cut_mid_sentence():
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "compare.py"), "--help"], capture_output=True,
-                          text=True, env=env(), check=True)
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.compare", "--help"], capture_output=True,
+                          text=True, env=env(), cwd=REPO, check=True)
     description = " ".join(proc.stdout.split("\n\n")[1].split())
     assert description.endswith("wall time per epoch and parameter count.")
     assert "warm_start=LABEL" in proc.stdout
@@ -51,7 +51,7 @@ def test_compare_help_is_not_cut_mid_sentence():
 def test_compare_warm_starts_fame_from_a_sequence_mode_sasrec_without_copied_settings(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "compare.py"), "--dataset=tiny", f"--out={out}", "--seed=1",
+        [sys.executable, "-m", "benchmarks.compare", "--dataset=tiny", f"--out={out}", "--seed=1",
          "--set", *TINY, f"checkpoint_dir={tmp_path / 'saved'}", "--models",
          "SASRec (sequence mode)=SASRecSeq:n_heads=2,train_mode=sequence; "
          "FAME (warm start)=FAME:warm_start=SASRec (sequence mode),num_experts=2"],
@@ -67,12 +67,9 @@ def test_compare_warm_starts_fame_from_a_sequence_mode_sasrec_without_copied_set
 
 
 def load_text_benchmark():
-    import importlib.util
+    import importlib
 
-    spec = importlib.util.spec_from_file_location("text_benchmark", REPO / "benchmarks" / "text_pretrain" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("benchmarks.text_pretrain.run")
 
 
 def test_text_benchmark_reads_lists_config_files_and_follows_the_pretrainings_heads(tmp_path, monkeypatch):

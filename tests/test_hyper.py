@@ -1,6 +1,6 @@
 """run_hyper.py (hyperopt, Ray only when asked), the shipped params files and the sweep plots."""
 
-import importlib.util
+import importlib
 import json
 import os
 import subprocess
@@ -105,10 +105,7 @@ def synthetic_output(path, model, grid, score):
 
 
 def load_plot_module():
-    spec = importlib.util.spec_from_file_location("plot_sweeps", REPO / "benchmarks" / "plot_sweeps.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("benchmarks.plot_sweeps")
 
 
 def test_plot_sweeps_writes_both_figures(tmp_path):
