@@ -28,7 +28,7 @@ def main():
 
     from recbole_fame import load_data_and_model
     from recbole_fame.training_state import best_checkpoint_file
-    from recbole_fame.utils import get_trainer
+    from recbole_fame.registry import get_trainer
 
     with open(args.job_file) as f:
         job = json.load(f)
