@@ -6,7 +6,7 @@
   ``cost``, ``profile_cost``, ``epoch_time``, ``eval_time``, ``ml20m_time``, ``flop_rate``, ``fast_path``,
   ``memory``, ``bucket_spread``, ``warm_start_heads`` (timings, memory and checks), ``plot_sweeps`` (the
   paper's Figures 5 and 6 from ``run_hyper.py``), ``text_pretrain.run`` (the text pre-training benchmark,
-  its method in ``benchmarks/text_pretrain/README.md``). ``report`` is shared by the others.
+  its method in ``benchmarks/text_pretrain/README.md``). ``report`` and ``common`` are shared by the others.
 * Recipes (``benchmarks/recipes/*.sh``): the shell commands of one experiment each, with its dataset, seed,
   interpreter and folders as environment parameters; they call the tools as ``"$PYTHON" -m benchmarks.<tool>``.
 

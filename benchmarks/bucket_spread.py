@@ -10,10 +10,10 @@ if __name__ == "__main__" and not __package__:  # run as a file, the checkout is
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 
+from benchmarks.common import parse_command_line
 from benchmarks.eval_time import length_spread
 
 
@@ -23,9 +23,7 @@ def main():
     parser.add_argument("--data_path", default="dataset/")
     parser.add_argument("--train_batch_size", type=int, default=256, help="training targets per batch")
     parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    command = "python -m benchmarks.bucket_spread " + " ".join(sys.argv[1:])
-    sys.argv = sys.argv[:1]
+    args, command = parse_command_line(parser)
     from recbole_fame import Config, create_dataset, data_preparation
 
     rows = []

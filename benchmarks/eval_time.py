@@ -30,12 +30,12 @@ import argparse
 import copy
 import os
 import platform
-import sys
 import time
 
 import numpy as np
 import torch
 
+from benchmarks.common import add_efficient_mode_arguments, efficient_mode_settings, parse_command_line
 from benchmarks.report import write_report
 from recbole.evaluator import Collector as RecBoleCollector
 from recbole.model.layers import FeedForward
@@ -44,12 +44,8 @@ from recbole_fame.data.sorted_eval import sort_evaluation
 
 
 def settings(model_name, args):
-    return {
-        "data_path": args.data_path, "train_mode": "sequence", "length_bucketing": True, "train_batch_unit": "sequences", "state": "ERROR",
-        "train_batch_size": args.train_batch_size, "show_progress": False, "seed": 2020, "use_gpu": False,
-        "n_heads": 4 if model_name == "FAME" else 2, "num_experts": 4, "sorted_evaluation": False,
-        "save_last_checkpoint": False,
-    }
+    return dict(efficient_mode_settings(model_name, args), use_gpu=False, sorted_evaluation=False,
+                save_last_checkpoint=False)
 
 
 def before_model(model_name, model, config, dataset):
@@ -105,16 +101,12 @@ def profile(trainer, data, rows=12):
 
 def main():
     parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="amazon-beauty")
-    parser.add_argument("--data_path", default="dataset/")
+    add_efficient_mode_arguments(parser)
     parser.add_argument("--models", default="SASRecSeq,FAME")
     parser.add_argument("--repeats", type=int, default=2, help="before/after pairs per model")
-    parser.add_argument("--train_batch_size", type=int, default=44)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    command = "python -m benchmarks.eval_time " + " ".join(sys.argv[1:])
-    sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from the command line
+    args, command = parse_command_line(parser)
     torch.set_num_threads(1)
     load_start = os.getloadavg()
     runs, profiles = [], {}

@@ -13,11 +13,11 @@ if __name__ == "__main__" and not __package__:  # run as a file, the checkout is
 
 import argparse
 import platform
-import sys
 import time
 
 import torch
 
+from benchmarks.common import add_efficient_mode_arguments, efficient_mode_settings, parse_command_line
 from benchmarks.report import write_report
 from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer
 
@@ -49,17 +49,13 @@ class steps:
 def main():
     parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="FAME")
-    parser.add_argument("--dataset", default="amazon-beauty")
-    parser.add_argument("--data_path", default="dataset/")
+    add_efficient_mode_arguments(parser)
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--train_batch_size", type=int, default=44)
     parser.add_argument("--compile", default="False,True", help="settings of compile_model to time, in order")
     parser.add_argument("--max_steps", type=int, default=None, help="train only the first N batches of an epoch")
     parser.add_argument("--set", nargs="*", default=[], help="more settings, key=value (python literals)")
     parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    command = "python -m benchmarks.fast_path " + " ".join(sys.argv[1:])
-    sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from the command line
+    args, command = parse_command_line(parser)
     extra = {}
     for item in args.set:
         key, value = item.split("=", 1)
@@ -68,11 +64,7 @@ def main():
         except Exception:
             extra[key] = value
     runs = []
-    base = {
-        "data_path": args.data_path, "train_mode": "sequence", "length_bucketing": True, "train_batch_unit": "sequences", "state": "ERROR",
-        "train_batch_size": args.train_batch_size, "show_progress": False, "seed": 2020,
-        "n_heads": 4 if args.model == "FAME" else 2, "num_experts": 4, "save_last_checkpoint": False, **extra,
-    }
+    base = dict(efficient_mode_settings(args.model, args), save_last_checkpoint=False, **extra)
     config = Config(model=args.model, dataset=args.dataset, config_dict=base)
     train_data, valid_data, _ = data_preparation(config, create_dataset(config))
     generators = [g for g in (getattr(train_data, "_epoch_generator", None), train_data.generator) if g is not None]

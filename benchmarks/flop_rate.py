@@ -20,12 +20,12 @@ if __name__ == "__main__" and not __package__:  # run as a file, the checkout is
 import argparse
 import os
 import platform
-import sys
 import time
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from benchmarks.common import add_efficient_mode_arguments, efficient_mode_settings, parse_command_line
 from benchmarks.report import write_report
 from recbole_fame import Config, create_dataset, data_preparation, get_model
 
@@ -56,23 +56,16 @@ def train_step(model, optimizer, batch):
 
 def main():
     parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="amazon-beauty")
-    parser.add_argument("--data_path", default="dataset/")
+    add_efficient_mode_arguments(parser)
     parser.add_argument("--model", default="FAME")
-    parser.add_argument("--train_batch_size", type=int, default=44)
     parser.add_argument("--max_steps", type=int, default=None)
     parser.add_argument("--profile_steps", type=int, default=100)
     parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    command = "python -m benchmarks.flop_rate " + " ".join(sys.argv[1:])
-    sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from the command line
+    args, command = parse_command_line(parser)
     torch.set_num_threads(1)
     load_start = os.getloadavg()
-    config = Config(model=args.model, dataset=args.dataset, config_dict={
-        "data_path": args.data_path, "train_mode": "sequence", "length_bucketing": True, "train_batch_unit": "sequences", "state": "ERROR",
-        "train_batch_size": args.train_batch_size, "show_progress": False, "seed": 2020, "use_gpu": False,
-        "n_heads": 4 if args.model == "FAME" else 2, "num_experts": 4,
-    })
+    config = Config(model=args.model, dataset=args.dataset,
+                    config_dict=dict(efficient_mode_settings(args.model, args), use_gpu=False))
     train_data, _, _ = data_preparation(config, create_dataset(config))
     torch.manual_seed(0)
     model = get_model(args.model)(config, train_data._dataset).train()

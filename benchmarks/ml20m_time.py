@@ -21,12 +21,12 @@ if __name__ == "__main__" and not __package__:  # run as a file, the checkout is
 import argparse
 import os
 import platform
-import sys
 import tempfile
 import time
 
 import torch
 
+from benchmarks.common import parse_command_line
 from benchmarks.memory import write_dataset
 from benchmarks.report import write_report
 from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer
@@ -43,9 +43,7 @@ def main():
     parser.add_argument("--actions", type=int, default=1856746)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    command = "python -m benchmarks.ml20m_time " + " ".join(sys.argv[1:])
-    sys.argv = sys.argv[:1]  # RecBole's Config reads --key=value from the command line
+    args, command = parse_command_line(parser)
     torch.set_num_threads(1)
     load_start = os.getloadavg()
     runs = []
