@@ -3,7 +3,7 @@
 For one model it builds the dataset once and, per setting of ``compile_model``, a fresh model and trainer as the
 runner does; it trains --epochs epochs through ``Trainer._train_epoch`` and validates after each through
 ``Trainer.evaluate`` (sorted evaluation), synchronising the device around every timed part. The first epoch of a
-compiled model pays the compilation; the last epoch is the steady state. Used by benchmarks/gpu_fast_path.sh.
+compiled model pays the compilation; the last epoch is the steady state. Used by benchmarks/recipes/gpu_fast_path.sh.
 
     python -m benchmarks.fast_path --model=FAME --data_path=dataset/ --out=results/gpu_fast_path/FAME.md
 """

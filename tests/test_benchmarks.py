@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import TEST_DATA
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPTS = sorted((REPO / "benchmarks").glob("*.sh"))
+SCRIPTS = sorted((REPO / "benchmarks" / "recipes").glob("*.sh"))
 TINY = [f"data_path={TEST_DATA}", "load_col={'inter':['user_id','item_id','timestamp']}", "epochs=2",
         "hidden_size=16", "inner_size=32", "MAX_ITEM_LIST_LENGTH=20", "use_gpu=False", "state=INFO"]
 
@@ -34,7 +34,7 @@ def test_every_recipe_takes_its_dataset_and_interpreter_as_parameters(script):
     assert "amazon-beauty" not in "\n".join(line for line in code if "DATASET=${DATASET" not in line
                                              and "WARM=" not in line and "--dataset=amazon-beauty" not in line
                                              or "--dataset=amazon-beauty" in line and "compare" in line)
-    if "compare.py" in text and "--table_only" not in text.split("compare.py", 1)[1][:200]:
+    if "benchmarks.compare" in text and "--table_only" not in text.split("benchmarks.compare", 1)[1][:200]:
         assert "SEED=${SEED:-2020}" in text
     # results and checkpoints are parameters too (Beauty's folders by default)
     assert "results/beauty" not in "\n".join(line for line in code if "${" not in line), script.name

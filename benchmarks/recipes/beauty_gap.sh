@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Looking for FAME's gap to the paper on Amazon Beauty (results/beauty/gap/): warm-started FAME, one change at
-# a time against "FAME (warm start)" of benchmarks/beauty.sh (H=4, N=4, from the 4-head SASRecSeq; run that
+# a time against "FAME (warm start)" of benchmarks/recipes/beauty.sh (H=4, N=4, from the 4-head SASRecSeq; run that
 # first for the seed). H=2 starts from the 2-head SASRecSeq of the same seed (the warm start needs the same
 # n_heads). Same protocol and efficient mode as beauty.sh.
 # Parameters (environment): DATASET, SEED, RESULTS (results folder), SAVED (checkpoint folder), PYTHON
 # (default .venv/bin/python); the defaults are the Beauty runs'. Results in $RESULTS/gap.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export OMP_NUM_THREADS=1
 DATASET=${DATASET:-amazon-beauty}
 SEED=${SEED:-2020}
@@ -18,14 +18,14 @@ checkpoint() { "$PYTHON" -c "import json; print(json.load(open('$RESULTS/$1-seed
 CKPT4=$(checkpoint SASRecSeq__4_heads_)
 W="facet_init=slice,pretrained_path=$CKPT4,n_heads=4"
 if [ -n "${ONLY_RESIDUAL:-}" ]; then
-    exec "$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$RESULTS/gap" --seed="$SEED" --set $COMMON \
+    exec "$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$RESULTS/gap" --seed="$SEED" --set $COMMON \
         --models "FAME attention residual (warm start)=FAME:$W,num_experts=4,attention_residual=True"
 fi
 CKPT2=$(checkpoint SASRecSeq)
-"$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$RESULTS/gap" --seed="$SEED" --set $COMMON --models "\
+"$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$RESULTS/gap" --seed="$SEED" --set $COMMON --models "\
 FAME logits x H (warm start)=FAME:$W,num_experts=4,scale_by_heads=True; \
 FAME attention residual (warm start)=FAME:$W,num_experts=4,attention_residual=True; \
 FAME H2 N4 (warm start)=FAME:facet_init=slice,pretrained_path=$CKPT2,n_heads=2,num_experts=4"
 # Run for seed 2020. For seed 2021 only the attention residual was run (the most promising change):
-#   SEED=2021 ONLY_RESIDUAL=1 bash benchmarks/beauty_gap.sh
+#   SEED=2021 ONLY_RESIDUAL=1 bash benchmarks/recipes/beauty_gap.sh
 # Not run for lack of time on this CPU: "FAME H4 N8 (warm start)=FAME:$W,num_experts=8".

@@ -11,21 +11,21 @@
 #  3. runs that early stopping has not ended by the deadline are recorded as capped (finish_capped.py).
 # Results (one JSON per run, table-seed2020.md, cost_gpu.md) in OUTDIR, logs in OUTDIR/logs. (The committed
 # call's cost_gpu.md is results/cost_gpu_einsum_layers.md: it measured FAME's last layer before it went from
-# einsum to batched matmuls; benchmarks/gpu_cost.sh measured the layer as it is now.)
+# einsum to batched matmuls; benchmarks/recipes/gpu_cost.sh measured the layer as it is now.)
 # Everything runs from the source tree with the machine's own torch; RecBole and what it needs beyond that
 # machine's packages come as wheels (RecBole 1.2.1, pandas < 3, colorlog, texttable, thop, pytz, tzdata).
-#   DEADLINE=460 bash benchmarks/beauty_gpu.sh
+#   DEADLINE=460 bash benchmarks/recipes/beauty_gpu.sh
 # results/beauty/gpu/ came from one call on an NVIDIA H200 (its python3 3.12 with torch 2.11, numpy 2.5), with
 # the wheels in .whl/ (pip download --python-version 3.12 ... recbole==1.2.1 colorlog==4.7.2 texttable thop
 # pandas==2.3.3 pytz tzdata) and dataset/amazon-beauty and $WARM carried along:
 #   python3 -m pip install --no-index --no-deps --target /tmp/site .whl/*.whl
-#   PYTHONPATH=/tmp/site:$PWD PYTHON=python3 DEADLINE=440 bash benchmarks/beauty_gpu.sh
+#   PYTHONPATH=/tmp/site:$PWD PYTHON=python3 DEADLINE=440 bash benchmarks/recipes/beauty_gpu.sh
 # Parameters (environment): DATASET, SEED, OUTDIR (results), CKPT (checkpoints), WARM, DEADLINE, EXTRA,
 # COST_ARGS, PYTHON (default .venv/bin/python).
 # A rehearsal on a CPU: DATASET=ml-100k WARM=<an ml-100k SASRecSeq checkpoint> DEADLINE=120 EXTRA="epochs=2" \
-#   COST_ARGS="--heads=2 --experts=4 --steps=2" OUTDIR=/tmp/gpu_rehearsal bash benchmarks/beauty_gpu.sh
+#   COST_ARGS="--heads=2 --experts=4 --steps=2" OUTDIR=/tmp/gpu_rehearsal bash benchmarks/recipes/beauty_gpu.sh
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 START=$(date +%s)
 DATASET=${DATASET:-amazon-beauty}
 SEED=${SEED:-2020}
@@ -51,14 +51,14 @@ EOF
 [ -f "$WARM" ] || { echo "error: the warm start checkpoint $WARM is missing; carry it or set WARM=" >&2; exit 3; }
 
 echo "[$(elapsed) s] cost"
-"$PYTHON" benchmarks/cost.py --dataset="$DATASET" $COST_ARGS --out="$OUTDIR/cost_gpu.md" > "$LOGS/cost.log" 2>&1 \
+"$PYTHON" -m benchmarks.cost --dataset="$DATASET" $COST_ARGS --out="$OUTDIR/cost_gpu.md" > "$LOGS/cost.log" 2>&1 \
     || echo "cost.py failed: see $LOGS/cost.log"
 
 COMMON="epochs=200 stopping_step=5 show_progress=False $EXTRA"
 # compare.py LOGNAME CHECKPOINT_SUBDIR MODELS SETTINGS...
 compare() {
     local name=$1 sub=$2 models=$3; shift 3
-    "$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$OUTDIR" --seed="$SEED" \
+    "$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$OUTDIR" --seed="$SEED" \
         --set $COMMON checkpoint_dir="$CKPT/$sub" "$@" --models "$models" > "$LOGS/$name.log" 2>&1
 }
 # the warm start is our own checkpoint from outside the run's checkpoint_dir: trusted explicitly
@@ -79,7 +79,7 @@ if [ -n "$(jobs -rp)" ]; then
     echo "[$(elapsed) s] deadline: stopping the runs still training"
     "$PYTHON" -c "
 import psutil, time
-runs = [p for p in psutil.process_iter(['cmdline']) if 'benchmarks/compare.py' in ' '.join(p.info['cmdline'] or [])]
+runs = [p for p in psutil.process_iter(['cmdline']) if 'benchmarks.compare' in ' '.join(p.info['cmdline'] or [])]
 for p in runs: p.terminate()
 psutil.wait_procs(runs, timeout=10)
 for p in runs:
@@ -96,11 +96,11 @@ job = json.load(open(sys.argv[1]))
 files = glob.glob(os.path.join(job['settings']['checkpoint_dir'], job['model'] + '-*-last.pth'))
 print(max(files, key=os.path.getmtime) if files else '')" "$job")
     if [ -z "$last" ]; then echo "$job: no epoch finished, nothing to record"; continue; fi
-    "$PYTHON" benchmarks/finish_capped.py "$job" "$last" > "$LOGS/capped-$(basename "$job" .json.job).log" 2>&1 \
+    "$PYTHON" -m benchmarks.finish_capped "$job" "$last" > "$LOGS/capped-$(basename "$job" .json.job).log" 2>&1 \
         && rm "$job" &
 done
 wait
-"$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$OUTDIR" --seed="$SEED" --table_only --models "\
+"$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$OUTDIR" --seed="$SEED" --table_only --models "\
 SASRecSeq (prefix mode)=SASRecSeq; SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq; BERT4Rec; FEARec; \
 FAME H2 N4 attention residual (warm start, prefix mode)=FAME; FAME H2 N4 (warm start, prefix mode)=FAME" > "$LOGS/table.log" 2>&1
 echo "[$(elapsed) s] done"

@@ -10,15 +10,15 @@
 #             mode; see recbole_fame/model/sequence_loss.py).
 # Both bucket batches by length, so that each batch is trimmed to its longest sequence (padding cannot change
 # a score; this is what makes the prefix run affordable on a 2-core CPU). Early stopping after 5 epochs
-# without a better validation NDCG@10, one thread. The sequence-mode runs of benchmarks/beauty.sh (128
+# without a better validation NDCG@10, one thread. The sequence-mode runs of benchmarks/recipes/beauty.sh (128
 # sequences per batch, ~750 targets and 88 updates per epoch) are the third point of comparison.
-#   SEED=2021 bash benchmarks/beauty_modes.sh        (RUNS="prefix", "sequence" or "target" runs one)
+#   SEED=2021 bash benchmarks/recipes/beauty_modes.sh        (RUNS="prefix", "sequence" or "target" runs one)
 # Results in results/beauty/modes/.
 # Parameters (environment): DATASET, SEED, RESULTS (results folder), SAVED (checkpoint folder), PYTHON
 # (default .venv/bin/python); the defaults are the Beauty runs'. Results in $RESULTS/modes.
 # (44 sequences per batch: train_batch_unit=sequences; the default unit, targets, makes 256 the same batch.)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export OMP_NUM_THREADS=1
 DATASET=${DATASET:-amazon-beauty}
 SEED=${SEED:-2020}
@@ -38,7 +38,7 @@ for run in $RUNS; do
         *) echo "RUNS takes prefix, sequence and target, not $run" >&2; exit 2 ;;
     esac
 done
-"$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$RESULTS/modes" --seed="$SEED" \
+"$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$RESULTS/modes" --seed="$SEED" \
     --set length_bucketing=True epochs=200 stopping_step=5 checkpoint_dir="$SAVED" \
     --models "${MODELS#; }"
-DATASET="$DATASET" SEED="$SEED" RESULTS="$RESULTS" PYTHON="$PYTHON" bash benchmarks/beauty_modes_table.sh
+DATASET="$DATASET" SEED="$SEED" RESULTS="$RESULTS" PYTHON="$PYTHON" bash benchmarks/recipes/beauty_modes_table.sh

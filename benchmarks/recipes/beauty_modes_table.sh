@@ -3,15 +3,15 @@
 # RecBole's SASRec on prefix samples vs the sequence mode (beauty_modes.sh), FAME warm-started from it
 # (beauty_prefix_fame.sh) and RecBole's other baselines on the same bucketed prefix batches, BERT4Rec and FEARec
 # on RecBole's own (BUCKETING=True beauty_recbole.sh). Those scripts call it at their end.
-#   SEED=2020 bash benchmarks/beauty_modes_table.sh
+#   SEED=2020 bash benchmarks/recipes/beauty_modes_table.sh
 # Parameters (environment): DATASET, SEED, RESULTS (the table is of $RESULTS/modes), PYTHON (default .venv/bin/python).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 DATASET=${DATASET:-amazon-beauty}
 SEED=${SEED:-2020}
 RESULTS=${RESULTS:-results/beauty}
 PYTHON=${PYTHON:-.venv/bin/python}
-"$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$RESULTS/modes" --seed="$SEED" --table_only --models "\
+"$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$RESULTS/modes" --seed="$SEED" --table_only --models "\
 SASRecSeq (prefix mode)=SASRecSeq; SASRecSeq (sequence mode, 44 per batch)=SASRecSeq; \
 SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq; \
 GRU4Rec (bucketed batches)=GRU4Rec; CORE (bucketed batches)=CORE; BERT4Rec; FEARec; \

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # FAME trained on RecBole's prefix samples, where SASRec does best on Beauty (results/beauty/modes/): warm-started
-# from the same seed's "SASRecSeq (prefix mode)" checkpoint of benchmarks/beauty_modes.sh (run that first). That
+# from the same seed's "SASRecSeq (prefix mode)" checkpoint of benchmarks/recipes/beauty_modes.sh (run that first). That
 # SASRec has RecBole's default 2 heads and the warm start needs the same n_heads, so FAME has H = 2 (the paper
 # searches H in {1, 2, 4, 8, 16}), N = 4. Prefix samples, batch size 256, batches bucketed by length, early
 # stopping after 5 epochs without a better validation NDCG@10, one thread. Results in results/beauty/modes/.
-#   SEED=2020 bash benchmarks/beauty_prefix_fame.sh    (RUNS="residual", "fame", "residual_sequence",
+#   SEED=2020 bash benchmarks/recipes/beauty_prefix_fame.sh    (RUNS="residual", "fame", "residual_sequence",
 #       "fame_sequence", "nomoe_sequence", "probs_sequence" or "n16_sequence" runs one)
 # Parameters (environment): DATASET, SEED, RESULTS (results folder), SAVED (checkpoint folder), PYTHON
 # (default .venv/bin/python); the defaults are the Beauty runs'. Results in $RESULTS/modes.
 # (44 sequences per batch in the sequence-mode runs: train_batch_unit=sequences.)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export OMP_NUM_THREADS=1
 DATASET=${DATASET:-amazon-beauty}
 SEED=${SEED:-2020}
@@ -37,7 +37,7 @@ for run in $RUNS; do
         *) echo "RUNS takes residual, fame, residual_sequence, fame_sequence, nomoe_sequence, probs_sequence and n16_sequence, not $run" >&2; exit 2 ;;
     esac
 done
-"$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$OUT" --seed="$SEED" \
+"$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$OUT" --seed="$SEED" \
     --set train_mode=prefix length_bucketing=True train_batch_size=256 epochs=200 stopping_step=5 checkpoint_dir="$SAVED" \
     --models "$MODELS"
-DATASET="$DATASET" SEED="$SEED" RESULTS="$RESULTS" PYTHON="$PYTHON" bash benchmarks/beauty_modes_table.sh
+DATASET="$DATASET" SEED="$SEED" RESULTS="$RESULTS" PYTHON="$PYTHON" bash benchmarks/recipes/beauty_modes_table.sh

@@ -8,11 +8,11 @@
 # go, labelled "(bucketed batches)". BERT4Rec and FEARec go there too, on RecBole's shuffled batches: bucketing
 # would change BERT4Rec's objective (it is refused, recbole_fame/data/dataloader.py) and cannot trim FEARec's
 # batches, so it would save it nothing. Without BUCKETING (results/beauty/) every model trains on RecBole's batches.
-#   MODELS="GRU4Rec; CORE" SEED=2020 BUCKETING=True bash benchmarks/beauty_recbole.sh
+#   MODELS="GRU4Rec; CORE" SEED=2020 BUCKETING=True bash benchmarks/recipes/beauty_recbole.sh
 # Parameters (environment): DATASET, SEED, RESULTS (results folder), SAVED (checkpoint folder), PYTHON
 # (default .venv/bin/python); the defaults are the Beauty runs'.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export OMP_NUM_THREADS=1
 DATASET=${DATASET:-amazon-beauty}
 SEED=${SEED:-2020}
@@ -29,13 +29,13 @@ for model in ${MODELS//;/ }; do
 done
 OUT=$RESULTS
 if [ "$BUCKETING" = True ]; then OUT=$RESULTS/modes; fi
-"$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$OUT" --seed="$SEED" \
+"$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$OUT" --seed="$SEED" \
     --set train_batch_size=256 epochs=200 stopping_step=5 checkpoint_dir="$SAVED" length_bucketing="$BUCKETING" \
     --models "$RUNS"
 # the seed's table with every run of the folder that exists
 if [ "$BUCKETING" = True ]; then
-    DATASET="$DATASET" SEED="$SEED" RESULTS="$RESULTS" PYTHON="$PYTHON" bash benchmarks/beauty_modes_table.sh
+    DATASET="$DATASET" SEED="$SEED" RESULTS="$RESULTS" PYTHON="$PYTHON" bash benchmarks/recipes/beauty_modes_table.sh
 else
-    "$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$RESULTS" --seed="$SEED" --table_only \
+    "$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$RESULTS" --seed="$SEED" --table_only \
         --models "SASRec; GRU4Rec; BERT4Rec; CORE; FEARec; SASRecSeq; SASRecSeq (4 heads)=SASRecSeq; FAME (warm start)=FAME; FAME w/o MoE (warm start)=FAME; FAME"
 fi

@@ -9,14 +9,14 @@
 # Results in OUTDIR (FAME.md/.json, SASRecSeq.md/.json), logs in OUTDIR/logs (nvidia-smi, one log per step,
 # nccl.log with the run's test result and its seconds in nccl_seconds.txt).
 #
-# Setup as for benchmarks/beauty_gpu.sh: the machine's python3 with its CUDA torch, RecBole and what it needs
+# Setup as for benchmarks/recipes/beauty_gpu.sh: the machine's python3 with its CUDA torch, RecBole and what it needs
 # beyond that machine's packages as wheels in .whl/, dataset/amazon-beauty carried along:
 #   python3 -m pip install --no-index --no-deps --target /tmp/site .whl/*.whl
-#   PYTHONPATH=/tmp/site:$PWD PYTHON=python3 bash benchmarks/gpu_fast_path.sh
+#   PYTHONPATH=/tmp/site:$PWD PYTHON=python3 bash benchmarks/recipes/gpu_fast_path.sh
 # Dry run on a CPU (the shipped tiny data, a few steps, small model, compile_backend aot_eager; a few minutes):
-#   DRY_RUN=1 PYTHON=.venv/bin/python bash benchmarks/gpu_fast_path.sh
+#   DRY_RUN=1 PYTHON=.venv/bin/python bash benchmarks/recipes/gpu_fast_path.sh
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 START=$(date +%s)
 PYTHON=${PYTHON:-.venv/bin/python}  # PYTHON=python3 on a lent machine without the venv
 PY=$PYTHON
@@ -47,7 +47,7 @@ cat "$LOGS/torch.txt"
 
 for MODEL in FAME SASRecSeq; do
     echo "[$(elapsed) s] fast_path.py $MODEL"
-    timeout "$STEP_LIMIT" "$PY" benchmarks/fast_path.py --model="$MODEL" $DATA $FAST --out="$OUTDIR/$MODEL.md" \
+    timeout "$STEP_LIMIT" "$PY" -m benchmarks.fast_path --model="$MODEL" $DATA $FAST --out="$OUTDIR/$MODEL.md" \
         > "$LOGS/$MODEL.log" 2>&1
     echo "  exit $? (124 = timed out; the log has every finished epoch)"
 done

@@ -5,9 +5,9 @@
 # then RecBole's baselines on RecBole's prefix samples, and the table (models as columns, FAME's improvement over
 # the best baseline). Leave-one-out, full ranking, HR/NDCG@5/10/20, early stopping on validation NDCG@10.
 #
-#   DATASET=amazon-sports-outdoors bash benchmarks/table2.sh
-#   DATASET=amazon-toys-games SEED=2021 bash benchmarks/table2.sh
-#   DATASET=ml-20m BASELINES="" bash benchmarks/table2.sh       (FAME and its SASRec only)
+#   DATASET=amazon-sports-outdoors bash benchmarks/recipes/table2.sh
+#   DATASET=amazon-toys-games SEED=2021 bash benchmarks/recipes/table2.sh
+#   DATASET=ml-20m BASELINES="" bash benchmarks/recipes/table2.sh       (FAME and its SASRec only)
 #
 # Prepare the dataset first (python -m recbole_fame.prepare ..., see dataset/README.md). Parameters (environment):
 #   DATASET    dataset name (default amazon-beauty)          SEED       seed (default 2020)
@@ -20,7 +20,7 @@
 # Runs whose JSON exists in RESULTS are skipped, so the script continues where it stopped. The sequence mode's
 # train_batch_size (256, the paper's) counts training targets, as RecBole's prefix mode counts samples.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 DATASET=${DATASET:-amazon-beauty}
 SEED=${SEED:-2020}
@@ -32,7 +32,7 @@ BASELINES=${BASELINES-"SASRec; GRU4Rec; BERT4Rec; CORE; FEARec"}
 SETTINGS=${SETTINGS:-"epochs=200 stopping_step=10"}
 PYTHON=${PYTHON:-.venv/bin/python}
 SASREC="SASRec (sequence mode)"
-"$PYTHON" benchmarks/compare.py --dataset="$DATASET" --out="$RESULTS" --seed="$SEED" \
+"$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$RESULTS" --seed="$SEED" \
     --set $SETTINGS checkpoint_dir="$SAVED" --models "\
 $SASREC=SASRecSeq:n_heads=$HEADS,train_mode=sequence,length_bucketing=True; \
 FAME (warm start)=FAME:warm_start=$SASREC,num_experts=$EXPERTS,train_mode=sequence; \
