@@ -78,8 +78,10 @@ while [ -n "$(jobs -rp)" ] && [ "$(elapsed)" -lt "$DEADLINE" ]; do sleep 5; done
 if [ -n "$(jobs -rp)" ]; then
     echo "[$(elapsed) s] deadline: stopping the runs still training"
     "$PYTHON" -c "
-import psutil, time
-runs = [p for p in psutil.process_iter(['cmdline']) if 'benchmarks.compare' in ' '.join(p.info['cmdline'] or [])]
+import os, psutil
+# not this process, whose own command line holds the string too
+runs = [p for p in psutil.process_iter(['cmdline'])
+        if p.pid != os.getpid() and 'benchmarks.compare' in ' '.join(p.info['cmdline'] or [])]
 for p in runs: p.terminate()
 psutil.wait_procs(runs, timeout=10)
 for p in runs:
