@@ -20,6 +20,6 @@ printf 'n_heads choice [%s]\nnum_experts choice [2,4,8]\n' "$BEST_H" > results/s
 nice -n 10 python run_hyper.py --model=FAME $COMMON \
     --params_file=results/sweeps/ml-100k-FAME.hyper --output_file=results/sweeps/ml-100k-FAME.result
 
-python benchmarks/plot_sweeps.py --fame results/sweeps/ml-100k-FAME.json \
+python -m benchmarks.plot_sweeps --fame results/sweeps/ml-100k-FAME.json \
     --fame_nomoe results/sweeps/ml-100k-FAME-noMoE.json --sasrec results/sweeps/ml-100k-SASRecSeq.json \
     --out results/sweeps/
