@@ -92,7 +92,7 @@ def test_sasrecseq_scores_only_the_last_position_at_evaluation(settings):
 @pytest.mark.parametrize("model_name", ["FAME", "SASRecSeq"])
 def test_compile_model_is_opt_in_and_wraps_the_step_and_the_scoring(settings, model_name):
     """compile_model: False (the default) leaves the model as it is; True hands calculate_loss and
-    full_sort_predict to torch.compile (lazily: nothing is compiled until called; benchmarks/gpu_fast_path.sh
+    full_sort_predict to torch.compile (lazily: nothing is compiled until called; benchmarks/recipes/gpu_fast_path.sh
     runs it), with the same parameters."""
     config, train_data, _, _ = split(settings, model=model_name, loss_type="CE")
     plain = get_model(model_name)(config, train_data._dataset)

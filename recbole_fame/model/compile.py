@@ -5,7 +5,7 @@ At d = 64 FAME and SASRec are launch-bound on a GPU (results/profile_gpu.md: 2.5
 step); compiling fuses the small kernels. It is set on the model instance (``calculate_loss`` and
 ``full_sort_predict``), so RecBole's trainer, checkpoints and state dicts are unchanged. Shapes are compiled as
 dynamic, since batches trimmed to their longest sequence change width. The first batches of each new shape pay
-the compilation (tens of seconds); measure with benchmarks/gpu_fast_path.sh before relying on it.
+the compilation (tens of seconds); measure with benchmarks/recipes/gpu_fast_path.sh before relying on it.
 ``compile_backend`` (default: torch's, inductor) picks another ``torch.compile`` backend, e.g. ``aot_eager`` to
 check the tracing on a CPU without generating code.
 """
