@@ -1,5 +1,7 @@
-"""The benchmark recipes: parameters instead of Beauty's names, the interpreter of the venv, warm starts
-without hand-copied model settings, logs without progress bars, and --help texts that are whole."""
+"""The benchmarks: tools in the package ``benchmarks`` (run as ``python -m benchmarks.<tool>``, no sys.path
+edits), recipes in benchmarks/recipes/ that call them so, and docs that quote paths and commands that exist;
+the recipes' parameters instead of Beauty's names, the interpreter of the venv, warm starts without
+hand-copied model settings, logs without progress bars, and --help texts that are whole."""
 
 import json
 import os
@@ -13,7 +15,13 @@ import pytest
 from tests.conftest import TEST_DATA
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPTS = sorted((REPO / "benchmarks" / "recipes").glob("*.sh"))
+BENCHMARKS = REPO / "benchmarks"
+SCRIPTS = sorted((BENCHMARKS / "recipes").glob("*.sh"))
+MODULES = sorted(BENCHMARKS.rglob("*.py"))
+TOOLS = [path for path in MODULES if 'if __name__ == "__main__"' in path.read_text()]
+# where commands and paths are quoted for people to type (JSON records and logs keep what ran)
+DOCS = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md"), *(REPO / "results").rglob("*.md"),
+               *(REPO / "results").rglob("*.sh"), *BENCHMARKS.rglob("README.md")])
 TINY = [f"data_path={TEST_DATA}", "load_col={'inter':['user_id','item_id','timestamp']}", "epochs=2",
         "hidden_size=16", "inner_size=32", "MAX_ITEM_LIST_LENGTH=20", "use_gpu=False", "state=INFO"]
 
@@ -97,3 +105,73 @@ def test_text_benchmark_reads_lists_config_files_and_follows_the_pretrainings_he
     assert fame_settings["n_heads"] == 2 and fame_settings["hidden_size"] == 32 and fame_settings["epochs"] == 1
     assert text_settings["text_pretrained_path"] == str(tmp_path / "t.safetensors")
     assert '--facet_fields="[\'class\', \'release_year\']"' in bench.command(pre, "ml-100k", pre_settings)
+
+
+def module_name(path):
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def relative(paths):
+    return [str(path.relative_to(REPO)) for path in paths]
+
+
+def module_exists(name):
+    path = REPO / name.replace(".", "/")
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def test_benchmarks_is_a_package_whose_modules_never_edit_sys_path():
+    assert (BENCHMARKS / "__init__.py").is_file() and TOOLS
+    assert SCRIPTS and not list(BENCHMARKS.glob("*.sh")), "the shell recipes live in benchmarks/recipes/"
+    edits = [f"{path.relative_to(REPO)}:{number}" for path in MODULES
+             for number, line in enumerate(path.read_text().splitlines(), 1) if "sys.path" in line]
+    assert not edits, f"the tools run as python -m benchmarks.<tool> from the repository root: {edits}"
+    for folder in {path.parent for path in MODULES}:
+        assert (folder / "__init__.py").is_file(), f"{folder.relative_to(REPO)} has modules but no __init__.py"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=relative(MODULES))
+def test_every_benchmark_module_imports_as_part_of_the_package(path):
+    import importlib
+
+    importlib.import_module(module_name(path))
+
+
+@pytest.mark.parametrize("path", TOOLS, ids=relative(TOOLS))
+def test_a_tool_run_as_a_file_stops_and_names_its_module_command(path, tmp_path):
+    proc = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, env=env(),
+                          cwd=tmp_path, timeout=120)
+    assert proc.returncode != 0 and not proc.stdout
+    assert f"python -m {module_name(path)}" in proc.stderr
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s.name for s in SCRIPTS])
+def test_every_recipe_runs_from_the_repository_root_and_calls_the_tools_as_modules(script):
+    text = script.read_text()
+    assert 'cd "$(dirname "$0")/../.."' in text
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    named = re.findall(r"benchmarks/[\w./-]*\w", code)
+    assert all(re.fullmatch(r"benchmarks/recipes/\w+\.sh", name) for name in named), \
+        f"{script.name} names files under benchmarks/ (call the tools as -m benchmarks.<tool>): {named}"
+    modules = re.findall(r"-m\s+benchmarks\.([\w.]*\w)", text)
+    assert modules or "benchmarks/recipes/" in code
+    assert all(module_exists(f"benchmarks.{name}") for name in modules), modules
+    for name in re.findall(r"benchmarks/recipes/\w+\.sh", text):
+        assert (REPO / name).is_file(), f"{script.name} names a missing recipe {name}"
+    assert not re.search(r"python\S*\"?\s+benchmarks/", text), f"{script.name} runs a tool as a file"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=relative(DOCS))
+def test_docs_quote_benchmark_paths_that_exist_and_tools_as_modules(doc):
+    """Every ``benchmarks/...`` path quoted (a glob matches something), every ``-m benchmarks.<tool>`` a module,
+    and no tool run as a file (``python benchmarks/x.py``, which stops): README.md included."""
+    text = doc.read_text(encoding="utf-8")
+    stale = [match for match in re.finditer(r"(?<![\w/.])benchmarks/[\w.*/-]*[\w*]", text)
+             if not (list(REPO.glob(match.group(0))) if "*" in match.group(0) else (REPO / match.group(0)).exists())]
+    stale += [match for match in re.finditer(r"-m\s+benchmarks\.([\w.]*\w)", text)
+              if not module_exists(f"benchmarks.{match.group(1)}")]
+    stale += list(re.finditer(r"python3?\s+benchmarks/[\w./-]*\w", text))
+    lines = sorted({(text.count("\n", 0, match.start()) + 1, match.group(0)) for match in stale})
+    assert not lines, "stale benchmark paths or commands (tools: python -m benchmarks.<tool>; recipes: " \
+                      "benchmarks/recipes/):\n" + "\n".join(f"{doc.relative_to(REPO)}:{n}: {s!r}" for n, s in lines)
