@@ -4,14 +4,18 @@
 # Efficient mode (each training sequence once, loss at every position, every target weighed as a prefix sample
 # is, batches bucketed by length; 44 sequences ~ 256 targets per batch on Beauty), early stopping after 5
 # validations without a better NDCG@10, one thread per run. Runs whose JSON exists are skipped.
-#   STREAM=sasrec bash benchmarks/recipes/beauty_protocol.sh   SASRecSeq (RecBole's SASRec with CE, same targets), then
-#                                                      FAME (paper's equations) and FAME w/o MoE warm-started from it
-#   STREAM=text   bash benchmarks/recipes/beauty_protocol.sh   FAMETextPretrain on the items' text and facets, then FAME
-#                                                      from it, then FAME from scratch
-# The committed seed-2020 text run predates the pre-training's held-out validation: add validation_items=0 to
-# its settings to repeat it exactly.
+#   STREAM=sasrec    SASRecSeq (RecBole's SASRec with CE, same targets), then FAME (paper's equations) and
+#                    FAME w/o MoE warm-started from it
+#   STREAM=text      FAMETextPretrain on the items' text and facets (early-stopped on the training labels,
+#                    validation_items=0), then FAME from it
+#   STREAM=combined  FAME from both starts of the same seed (combine_warm_starts: the text run's item embeddings
+#                    and facet projections, the rest from SASRec); after sasrec and text
+#   STREAM=scratch   FAME from a random start
+#   STREAM=tried     train_exclude_history (each target's earlier items out of its training softmax): SASRecSeq,
+#                    and FAME warm-started from the sasrec stream's SASRec; into $OUT/tried
+# e.g. SEED=2021 STREAM=sasrec bash benchmarks/recipes/beauty_protocol.sh
 # DATASET, SEED, OUT (results folder), SAVED (checkpoint folder) and PYTHON are parameters. Afterwards
-# benchmarks/protocol_table.py re-scores every best checkpoint under both protocols and writes the table.
+# python -m benchmarks.protocol_table re-scores every best checkpoint under both protocols and writes the table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export OMP_NUM_THREADS=1
@@ -31,17 +35,26 @@ checkpoint() {  # the best checkpoint of a finished run
 }
 case $STREAM in
     sasrec)
-        BASE="SASRec=SASRecSeq:n_heads=$H"
-        compare "$BASE"
+        compare "SASRec=SASRecSeq:n_heads=$H"
         CKPT=$(checkpoint SASRec)
         compare "FAME (warm start)=FAME:n_heads=$H,num_experts=4,pretrained_path=$CKPT"
         compare "FAME w-o MoE (warm start)=FAME:n_heads=$H,num_experts=1,pretrained_path=$CKPT"
         ;;
     text)
-        compare "FAMETextPretrain=FAMETextPretrain:n_heads=$H,train_mode=prefix,length_bucketing=False"
-        TEXT=$(checkpoint FAMETextPretrain)
-        compare "FAME (text start)=FAME:n_heads=$H,num_experts=4,text_pretrained_path=$TEXT"
+        compare "FAMETextPretrain=FAMETextPretrain:n_heads=$H,train_mode=prefix,length_bucketing=False,validation_items=0"
+        compare "FAME (text start)=FAME:n_heads=$H,num_experts=4,text_pretrained_path=$(checkpoint FAMETextPretrain)"
+        ;;
+    combined)
+        compare "FAME (text + SASRec start)=FAME:n_heads=$H,num_experts=4,pretrained_path=$(checkpoint SASRec),text_pretrained_path=$(checkpoint FAMETextPretrain),combine_warm_starts=True"
+        ;;
+    scratch)
         compare "FAME (scratch)=FAME:n_heads=$H,num_experts=4"
         ;;
-    *) echo "STREAM is sasrec or text, not $STREAM" >&2; exit 2 ;;
+    tried)
+        CKPT=$(checkpoint SASRec)
+        OUT=$OUT/tried
+        compare "SASRec (history out of the softmax)=SASRecSeq:n_heads=$H,train_exclude_history=True"
+        compare "FAME (warm start, history out of the softmax)=FAME:n_heads=$H,num_experts=4,pretrained_path=$CKPT,train_exclude_history=True"
+        ;;
+    *) echo "STREAM is sasrec, text, combined, scratch or tried, not $STREAM" >&2; exit 2 ;;
 esac

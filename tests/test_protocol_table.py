@@ -1,0 +1,71 @@
+"""benchmarks.protocol_table: both protocols from the same weights, per-user ranks kept beside each run's JSON,
+seeds pooled in the paired test, and a table that still builds when the checkpoints are gone."""
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.test_benchmarks import REPO, TINY, env
+
+
+def run(args, cwd):
+    proc = subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, env=env(),
+                          timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc.stdout
+
+
+def row(table, protocol, metric):
+    line = next(line for line in table.splitlines() if line.startswith(f"| {protocol} | {metric} |"))
+    return [c.strip() for c in line.strip("|").split("|")][2:]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("protocol")
+    out = tmp / "out"
+    for seed in (1, 2):
+        run(["benchmarks.compare", "--dataset=tiny", f"--out={out}", f"--seed={seed}", "--set", *TINY, "epochs=1",
+             "eval_exclude_history=True", f"checkpoint_dir={tmp / 'saved'}", "--models",
+             "SASRec=SASRecSeq:n_heads=2; FAME=FAME:n_heads=2,num_experts=2"], cwd=tmp)
+    return tmp, out
+
+
+def test_table_has_both_protocols_ranks_beside_the_runs_and_a_pooled_paired_test(runs):
+    tmp, out = runs
+    files = sorted(str(p) for p in out.glob("*-seed*.json"))
+    table = run(["benchmarks.protocol_table", "--baseline", "SASRec", *files], cwd=tmp)
+    for name in ("SASRec-seed1", "SASRec-seed2", "FAME-seed1", "FAME-seed2"):
+        with np.load(out / f"{name}.ranks.npz") as ranks:
+            recorded = json.loads((out / f"{name}.json").read_text())["test_result"]
+            hits = (ranks["hidden"] < 10).mean()
+            assert round(hits, 4) == pytest.approx(recorded["hit@10"], abs=1e-4)  # trained under 'hidden'
+            # hiding removes competitors: a target ranks no lower, unless it is itself hidden (a miss, behind all
+            # 50 items of the tiny dataset)
+            hidden, kept = ranks["hidden"], ranks["kept"]
+            assert ((hidden <= kept) | (hidden >= 50)).all() and (hidden < kept).any()
+    sasrec = [json.loads((out / f"SASRec-seed{s}.json").read_text())["test_result"]["ndcg@10"] for s in (1, 2)]
+    hidden_ndcg = row(table, "hidden", "NDCG@10")[0]
+    assert hidden_ndcg.startswith(f"{np.mean(sasrec):.4f}"[:5]) and "±" in hidden_ndcg
+    pooled = row(table, "hidden", "NDCG@10 paired vs SASRec, seeds pooled")[1]
+    assert re.fullmatch(r"[+-]\d\.\d{4} \(p=(<0\.001|\d\.\d{3}|nan); 2 seeds\)", pooled), pooled
+    assert row(table, "kept", "NDCG@10 paired vs SASRec, per seed")[1].startswith("1: ")
+
+
+def test_table_rebuilds_from_the_kept_ranks_and_from_the_json_once_checkpoints_are_gone(runs):
+    tmp, out = runs
+    files = sorted(str(p) for p in out.glob("*-seed*.json"))
+    before = run(["benchmarks.protocol_table", "--baseline", "SASRec", *files], cwd=tmp)
+    for checkpoint in (tmp / "saved").glob("*.pth"):
+        checkpoint.unlink()
+    assert run(["benchmarks.protocol_table", "--baseline", "SASRec", *files], cwd=tmp) == before
+    (out / "FAME-seed1.ranks.npz").unlink()  # neither ranks nor checkpoint: only what its JSON recorded
+    after = run(["benchmarks.protocol_table", "--baseline", "SASRec", *files], cwd=tmp)
+    assert "(1 of 2 seeds)" in row(after, "kept", "NDCG@10")[1]
+    assert "of 2 seeds" not in row(after, "hidden", "NDCG@10")[1]  # both seeds: the JSON's test result
+    assert row(after, "hidden", "NDCG@10 paired vs SASRec, per seed")[1].startswith("2: ")
+    assert "; 1 seeds)" in row(after, "hidden", "NDCG@10 paired vs SASRec, seeds pooled")[1]
