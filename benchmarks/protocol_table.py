@@ -148,7 +148,8 @@ def main():
             if differences:
                 mean_difference = np.mean(differences, axis=0)  # [users], averaged over the seeds
                 p = stats.ttest_1samp(mean_difference, 0.0).pvalue
-                pooled_cells.append(f"{mean_difference.mean():+.4f} (p={p_text(p)}; {len(paired_seeds)} seeds)")
+                count = f"{len(paired_seeds)} seed{'s' if len(paired_seeds) > 1 else ''}"
+                pooled_cells.append(f"{mean_difference.mean():+.4f} (p={p_text(p)}; {count})")
             else:
                 pooled_cells.append("-")
         lines.append(f"| {protocol} | NDCG@10 paired vs {args.baseline}, per seed | " + " | ".join(per_seed_cells) + " |")

@@ -68,4 +68,4 @@ def test_table_rebuilds_from_the_kept_ranks_and_from_the_json_once_checkpoints_a
     assert "(1 of 2 seeds)" in row(after, "kept", "NDCG@10")[1]
     assert "of 2 seeds" not in row(after, "hidden", "NDCG@10")[1]  # both seeds: the JSON's test result
     assert row(after, "hidden", "NDCG@10 paired vs SASRec, per seed")[1].startswith("2: ")
-    assert "; 1 seeds)" in row(after, "hidden", "NDCG@10 paired vs SASRec, seeds pooled")[1]
+    assert "; 1 seed)" in row(after, "hidden", "NDCG@10 paired vs SASRec, seeds pooled")[1]
