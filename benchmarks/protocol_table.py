@@ -154,12 +154,7 @@ def main():
                 pooled_cells.append("-")
         lines.append(f"| {protocol} | NDCG@10 paired vs {args.baseline}, per seed | " + " | ".join(per_seed_cells) + " |")
         lines.append(f"| {protocol} | NDCG@10 paired vs {args.baseline}, seeds pooled | " + " | ".join(pooled_cells) + " |")
-    info = defaultdict(list)
-    for label in labels:
-        for seed in seeds[label]:
-            with open(by_label[label][seed]) as f:
-                run = json.load(f)
-            info[label].append(run)
+    info = {label: [recorded[label, seed] for seed in seeds[label]] for label in labels}
     lines.append("| | seeds | " + " | ".join(", ".join(map(str, seeds[label])) for label in labels) + " |")
     lines.append("| | trained under | " + " | ".join(
         "/".join(sorted({trained_under(r) for r in info[label]}))
