@@ -15,9 +15,11 @@ For a pipeline that keeps RecBole's own ``Trainer``, :func:`patch_recbole` appli
 RecBole's ``Trainer`` class (and so to its subclasses), once, when called.
 """
 
+import contextlib
 import os
 
 import numpy as np
+import torch
 
 _NUMPY_ALIASES = (
     ("float_", np.float64),
@@ -32,6 +34,19 @@ def add_numpy_aliases():
     for name, value in _NUMPY_ALIASES:
         if name not in np.__dict__:
             setattr(np, name, value)
+
+
+@contextlib.contextmanager
+def anomaly_mode_kept():
+    """Autograd's anomaly detection as it was on entry, whatever is imported inside: RecBole's ``sine.py``
+    switches it on for the whole process when RecBole's sequential models are first imported."""
+    enabled = torch.is_anomaly_enabled()
+    check_nan = torch.is_anomaly_check_nan_enabled()
+    try:
+        yield
+    finally:
+        if (torch.is_anomaly_enabled(), torch.is_anomaly_check_nan_enabled()) != (enabled, check_nan):
+            torch.set_anomaly_enabled(enabled, check_nan)
 
 
 def init_logger(config):

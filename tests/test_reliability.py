@@ -367,3 +367,34 @@ def test_patch_recbole_gives_recbole_trainer_unique_names_last_checkpoints_and_t
     names = sorted(p.name for p in (tmp_path / "saved").iterdir())
     assert names == ["FAME-Nov-29-2026_17-08-32-1-last.pth", "FAME-Nov-29-2026_17-08-32-1.pth",
                      "FAME-Nov-29-2026_17-08-32-last.pth", "FAME-Nov-29-2026_17-08-32.pth"]
+
+
+WARM_STARTED_RUN = """
+import torch
+from pathlib import Path
+from tests.conftest import tiny_settings
+from recbole_fame import run_recbole_fame
+from recbole_fame.model.sequential_recommender import fame
+
+seen = []
+real_loss = fame.FAME.calculate_loss
+fame.FAME.calculate_loss = lambda self, interaction: seen.append(torch.is_anomaly_enabled()) or real_loss(self, interaction)
+late = "recbole.model.sequential_recommender" not in __import__("sys").modules
+run = run_recbole_fame(model="FAME", dataset="tiny",
+                       config_dict=tiny_settings(Path("."), epochs=2, pretrained_path={checkpoint!r}))
+print("RESULT", late, sorted(set(seen)), len(seen) > 0, torch.is_anomaly_enabled())
+"""
+
+
+def test_a_warm_started_run_trains_every_step_without_anomaly_detection(tmp_path):
+    """The SASRec warm start is read inside ``fit`` (the model's first ``train()``), and what it imports late
+    (RecBole's sequential models, whose sine.py switches anomaly detection on) must not slow the run: every
+    training step of a fresh process's warm-started run sees the flag off, and it is off after the run."""
+    sasrec = python("from pathlib import Path\nfrom tests.conftest import tiny_settings\n"
+                    "from recbole_fame import run_recbole_fame\n"
+                    "print(run_recbole_fame(model='SASRecSeq', dataset='tiny', "
+                    "config_dict=tiny_settings(Path('.'), epochs=1))['saved_model_file'])", cwd=tmp_path)
+    checkpoint = sasrec.strip().splitlines()[-1]
+    out = python(WARM_STARTED_RUN.replace("{checkpoint!r}", repr(checkpoint)), cwd=tmp_path)
+    # the sequential models are imported late (by the warm start), as in the runner; every step saw the flag off
+    assert "RESULT True [False] True False" in out.splitlines(), out[-2000:]

@@ -21,7 +21,10 @@ is RecBole's ``Trainer`` with them. Nothing of RecBole itself is changed (for Re
   comes at the first step after loading them, else the learning rate. RecBole stops on NaN only.
 * Autograd's anomaly detection is off while training unless ``detect_anomaly: True``: RecBole's ``sine.py``
   switches it on for the whole process when RecBole's sequential models are imported, a debugging mode that
-  makes every training step 1.6-1.7x slower (results/anomaly_mode_cpu.md). The flag is as it was after ``fit``.
+  makes every training step 1.6-1.7x slower (results/anomaly_mode_cpu.md). The flag is set at each epoch's
+  start, after the model's ``train()`` (where FAME reads its warm start, which imports those models late), and
+  again before each step's backward pass, so nothing imported during ``fit`` can switch it; it is as it was
+  after ``fit``.
 * Several processes on CPU (gloo): RecBole builds ``DistributedDataParallel(model, device_ids=[local_rank])``,
   which torch accepts for GPU modules only; on CPU it is built without ``device_ids``.
 * The ``checkpoint_dir`` is created with ``exist_ok`` (RecBole's ``ensure_dir`` races between processes).
@@ -71,6 +74,13 @@ def _warm_start_file(config):
     return None
 
 
+def _keep_anomaly_mode(config):
+    """Anomaly detection as ``detect_anomaly`` says, whatever was imported since the last check."""
+    wanted = config["detect_anomaly"] is True
+    if torch.is_anomaly_enabled() != wanted:
+        torch.set_anomaly_enabled(wanted)
+
+
 class RecBoleFameTrainerMixin:
     """The plugin's fixes (module docstring), in front of a RecBole trainer class derived from ``Trainer``.
 
@@ -117,7 +127,10 @@ class RecBoleFameTrainerMixin:
 
     def _start_epoch(self, train_data, epoch_idx):
         """Before an epoch's first step: restore the random states of a resumed last checkpoint, or keep the
-        state after the previous epoch in the last checkpoint."""
+        state after the previous epoch in the last checkpoint; the model in training mode (FAME reads its warm
+        start there) and anomaly detection as asked."""
+        self.model.train()
+        _keep_anomaly_mode(self.config)
         if self.resume_states is not None:
             random_states, loader_states = self.resume_states
             self.resume_states = None
@@ -139,7 +152,9 @@ class RecBoleFameTrainerMixin:
         self.train_position = [epoch_idx, 0]
 
     def _check_nan(self, loss):
-        """Stop on a NaN or infinite loss, naming the epoch, the step and the likelier cause."""
+        """Stop on a NaN or infinite loss, naming the epoch, the step and the likelier cause (before the step's
+        backward pass, where anomaly detection is set as asked again)."""
+        _keep_anomaly_mode(self.config)
         self.train_position[1] += 1
         loaded, self.loaded_weights = self.loaded_weights, None  # an update follows: later steps are training's
         if torch.isfinite(loss).all():

@@ -27,6 +27,7 @@ from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.model.layers import TransformerEncoder
 from recbole.utils import InputType
 
+from recbole_fame.compat import anomaly_mode_kept
 from recbole_fame.model.compile import compile_if_asked
 from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, embed_sequence, trim_padding
 from recbole_fame.model.sequence_loss import (SequenceLoss, check_weighting, earlier_items_at_every_position,
@@ -172,14 +173,15 @@ class FAME(SequentialRecommender):
         if pending is None:
             return self
         try:
-            if pending["sasrec"]:
-                from recbole_fame.model.warm_start import load_sasrec_into_fame
+            with anomaly_mode_kept():  # what the loaders import (RecBole's sequential models) leaves it as it was
+                if pending["sasrec"]:
+                    from recbole_fame.model.warm_start import load_sasrec_into_fame
 
-                load_sasrec_into_fame(self, pending["sasrec"], pending["config"])
-            if pending["text"]:
-                from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
+                    load_sasrec_into_fame(self, pending["sasrec"], pending["config"])
+                if pending["text"]:
+                    from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
 
-                load_text_checkpoint_into_fame(self, pending["text"], pending["config"], pending["dataset"])
+                    load_text_checkpoint_into_fame(self, pending["text"], pending["config"], pending["dataset"])
         except BaseException:
             self._pending_warm_start = pending  # a failed warm start is not done: the next use tries again
             raise
