@@ -96,6 +96,9 @@ def run_one(job_file):
     sys.argv = [sys.argv[0]]  # keep RecBole's Config from reading this script's flags
     from recbole_fame import run_recbole_fame
 
+    from benchmarks.runs import resolve
+
+    resolved = resolve(job["model"], job["dataset"], job["config_files"], job["settings"])  # the run's Config
     start = time.time()
     result = run_recbole_fame(model=job["model"], dataset=job["dataset"], config_file_list=job["config_files"],
                               config_dict=job["settings"], saved=True)
@@ -108,7 +111,7 @@ def run_one(job_file):
                   best_valid_result={k: float(v) for k, v in result["best_valid_result"].items()},
                   epochs=result["epochs"], best_epoch=result["best_epoch"],
                   seconds_per_epoch=result["seconds_per_epoch"], parameters=result["parameters"],
-                  checkpoint=result["saved_model_file"])
+                  checkpoint=result["saved_model_file"], resolved=resolved)
     with open(job["output"] + ".tmp", "w") as f:
         json.dump(record, f, indent=1)
     os.replace(job["output"] + ".tmp", job["output"])

@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from scipy import stats
 
+from benchmarks.runs import hides_history
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 K = 10
@@ -43,20 +45,22 @@ def per_user_ranks(run_file, exclude_history=None):
     _, model, _, _, _, test_data = load_data_and_model(checkpoint, checkpoint_dir=os.path.dirname(checkpoint),
                                                        config_dict=overrides)
     model.eval()
+    device = next(model.parameters()).device
     uid_field = test_data._dataset.uid_field
     users, ranks = [], []
     with torch.no_grad():
         for interaction, history_index, positive_u, positive_i in test_data:
-            scores = model.full_sort_predict(interaction).view(len(interaction), -1)
+            interaction = interaction.to(device)  # the loader's batches are on the CPU
+            scores = model.full_sort_predict(interaction).view(len(interaction), -1).cpu()
             scores[:, 0] = -torch.inf  # the padding item
             if history_index is not None:  # a hidden target is scored -inf too: a miss
                 scores[history_index] = -torch.inf
             positive = scores[positive_u, positive_i]
             # 0 = first; a hidden target (-inf) ranks behind every item
             ranks.append((scores > positive[:, None]).sum(dim=1) + torch.isinf(positive) * scores.size(1))
-            users.append(interaction[uid_field][positive_u])
+            users.append(interaction[uid_field].cpu()[positive_u])
     users, ranks = torch.cat(users).numpy(), torch.cat(ranks).numpy()
-    own_protocol = exclude_history is None or bool(exclude_history) == bool(run["settings"].get("eval_exclude_history"))
+    own_protocol = exclude_history is None or bool(exclude_history) == hides_history(run)
     if own_protocol:
         for name, values in metrics_of(ranks, K).items():
             recorded = run["test_result"][name]

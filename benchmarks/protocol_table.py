@@ -30,15 +30,12 @@ import numpy as np
 from scipy import stats
 
 from benchmarks.paired_test import metrics_of, per_user_ranks
+from benchmarks.runs import SHAPE, resolved_settings, trained_under
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 PROTOCOLS = (("hidden", True), ("kept", False))
 METRICS = [(name, k) for name in ("hit", "ndcg") for k in (5, 10, 20)]
-
-
-def trained_under(run):
-    return "hidden" if run["settings"].get("eval_exclude_history") else "kept"
 
 
 def ranks_of(run_file):
@@ -159,6 +156,9 @@ def main():
     lines.append("| | trained under | " + " | ".join(
         "/".join(sorted({trained_under(r) for r in info[label]}))
         for label in labels) + " |")
+    for key in SHAPE:
+        lines.append(f"| | {key} | " + " | ".join(
+            "/".join(sorted({str(resolved_settings(r).get(key)) for r in info[label]})) for label in labels) + " |")
     lines.append("| | epochs (best) | " + " | ".join(
         "; ".join(f"{r['epochs']} ({r['best_epoch'] + 1})" for r in info[label]) for label in labels) + " |")
     lines.append("| | s / epoch | " + " | ".join(

@@ -19,8 +19,9 @@ def run(args, cwd):
     return proc.stdout
 
 
-def row(table, protocol, metric):
-    line = next(line for line in table.splitlines() if line.startswith(f"| {protocol} | {metric} |"))
+def row(table, protocol, metric):  # protocol "" for the rows of run details
+    start = f"| {protocol} | {metric} |".replace("|  |", "| |")
+    line = next(line for line in table.splitlines() if line.startswith(start))
     return [c.strip() for c in line.strip("|").split("|")][2:]
 
 
@@ -69,3 +70,54 @@ def test_table_rebuilds_from_the_kept_ranks_and_from_the_json_once_checkpoints_a
     assert "of 2 seeds" not in row(after, "hidden", "NDCG@10")[1]  # both seeds: the JSON's test result
     assert row(after, "hidden", "NDCG@10 paired vs SASRec, per seed")[1].startswith("2: ")
     assert "; 1 seed)" in row(after, "hidden", "NDCG@10 paired vs SASRec, seeds pooled")[1]
+
+
+@pytest.fixture(scope="module")
+def yaml_protocol_runs(tmp_path_factory):
+    """Two runs whose protocol comes from a yaml passed with --config_files, not from the command line (as every
+    amazon-* dataset yaml sets it)."""
+    tmp = tmp_path_factory.mktemp("yaml_protocol")
+    (tmp / "hidden.yaml").write_text("eval_exclude_history: True\n")
+    out = tmp / "out"
+    run(["benchmarks.compare", "--dataset=tiny", f"--out={out}", "--seed=1", f"--config_files={tmp / 'hidden.yaml'}",
+         "--set", *TINY, "epochs=1", f"checkpoint_dir={tmp / 'saved'}", "--models",
+         "SASRec=SASRecSeq:n_heads=2; FAME=FAME:n_heads=2,num_experts=2"], cwd=tmp)
+    return tmp, out
+
+
+def test_a_protocol_from_a_yaml_is_recorded_and_tabled_as_the_run_had_it(yaml_protocol_runs):
+    tmp, out = yaml_protocol_runs
+    records = {name: json.loads((out / f"{name}-seed1.json").read_text()) for name in ("SASRec", "FAME")}
+    for record in records.values():
+        assert "eval_exclude_history" not in record["settings"]  # not on the command line
+        assert record["resolved"]["eval_exclude_history"] is True  # but the run had it
+        assert record["resolved"]["n_heads"] == 2 and record["resolved"]["train_mode"] in ("prefix", "sequence")
+    assert records["FAME"]["resolved"]["num_experts"] == 2
+    files = sorted(str(p) for p in out.glob("*-seed1.json"))
+    # with the checkpoints: the recomputed hidden metrics are the recorded ones (no false "not the run's")
+    with_checkpoints = run(["benchmarks.protocol_table", "--baseline", "SASRec", *files], cwd=tmp)
+    assert row(with_checkpoints, "", "trained under") == ["hidden", "hidden"]
+    assert row(with_checkpoints, "", "num_experts")[1] == "2"
+    for name, record in records.items():
+        column = 0 if name == "SASRec" else 1
+        assert row(with_checkpoints, "hidden", "NDCG@10")[column] == f"{record['test_result']['ndcg@10']:.4f}"
+    # without checkpoints or ranks: the JSON's result sits in the hidden rows, never in the kept ones
+    for path in [*(tmp / "saved").glob("*.pth"), *out.glob("*.ranks.npz")]:
+        path.unlink()
+    without = run(["benchmarks.protocol_table", "--baseline", "SASRec", *files], cwd=tmp)
+    assert row(without, "kept", "NDCG@10") == ["-", "-"]
+    assert row(without, "hidden", "NDCG@10")[1] == f"{records['FAME']['test_result']['ndcg@10']:.4f}"
+
+
+def test_a_json_without_resolved_settings_is_read_through_its_rebuilt_config(yaml_protocol_runs):
+    """JSONs written before ``resolved`` existed: the Config is rebuilt from their model, dataset, config files
+    and overrides, so the yaml's protocol is still found."""
+    from benchmarks.runs import resolved_settings, trained_under
+
+    _, out = yaml_protocol_runs
+    record = json.loads((out / "FAME-seed1.json").read_text())
+    recorded = record.pop("resolved")
+    rebuilt = resolved_settings(record)
+    assert trained_under(record) == "hidden"
+    for key in ("eval_exclude_history", "n_heads", "num_experts", "train_mode", "hidden_size", "learning_rate"):
+        assert rebuilt[key] == recorded[key], key
