@@ -18,6 +18,7 @@ from recbole_fame import (
 )
 from recbole_fame.errors import CheckpointError, ConfigurationError
 from recbole_fame.model.sequential_recommender.fametextpretrain import FAMETextPretrain
+from recbole_fame.model.sequential_recommender.sasrecseq import SASRecSeq
 from recbole_fame.model.text_warm_start import block_selector
 from recbole_fame.text import encoder as encoder_module
 from recbole_fame.text import (
@@ -65,13 +66,13 @@ def build(model, settings):
     train_data, _, test_data = data_preparation(config, create_dataset(config))
     torch.manual_seed(0)
     built = model_class(model)(config, train_data._dataset)
-    if model == "FAME":
+    if model in ("FAME", "SASRecSeq"):
         built.warm_start()  # what its first training step or score would do
     return config, built, train_data, test_data
 
 
 def model_class(name):
-    return {"FAME": FAME, "FAMETextPretrain": FAMETextPretrain}[name]
+    return {"FAME": FAME, "FAMETextPretrain": FAMETextPretrain, "SASRecSeq": SASRecSeq}[name]
 
 
 @pytest.fixture(scope="module")
@@ -366,6 +367,41 @@ def test_text_started_fame_reloads_after_its_text_checkpoint_is_gone(settings, p
     _, model, _, _, _, _ = load_data_and_model(fame["saved_model_file"], checkpoint_dir=str(tmp_path))
     for name, value in model.state_dict().items():
         torch.testing.assert_close(value, checkpoint["state_dict"][name], rtol=0, atol=0, msg=name)
+
+
+def test_sasrecseq_starts_from_the_text_item_embeddings_and_refuses_other_sizes(settings, pretrained):
+    path = pretrained["saved_model_file"]
+    tensors, _ = load_text_checkpoint(path)
+    _, sasrec, train_data, _ = build("SASRecSeq", settings(load_col=LOAD_COL, n_heads=4, text_pretrained_path=path))
+    assert torch.equal(sasrec.item_embedding.weight.detach(), tensors["item_embedding"])
+    assert torch.isfinite(sasrec.calculate_loss(next(iter(train_data))))
+    with pytest.raises(CheckpointError, match=r"Cannot start SASRecSeq .* hidden_size is 16, this run's is 32"):
+        build("SASRecSeq", settings(load_col=LOAD_COL, hidden_size=32, inner_size=64, n_heads=4,
+                                    text_pretrained_path=path))
+
+
+def test_the_text_then_sasrec_then_fame_pipeline_reloads_without_its_files(settings, pretrained, tmp_path):
+    """The extension's pipeline: SASRecSeq from the text item embeddings (its first training step reads them),
+    then FAME warm-started from that SASRecSeq; each checkpoint reloads after the files it started from are gone."""
+    from recbole_fame.quick_start import load_data_and_model
+
+    source = tmp_path / "text.safetensors"
+    shutil.copy(pretrained["saved_model_file"], source)
+    shutil.copy(pretrained["saved_model_file"][: -len(".safetensors")] + ".json", tmp_path / "text.json")
+    tensors, _ = load_text_checkpoint(str(source))
+    common = dict(load_col=LOAD_COL, n_heads=4, epochs=1, train_mode="sequence")
+    sasrec = run_recbole_fame(model="SASRecSeq", dataset="tiny", config_dict=settings(
+        text_pretrained_path=str(source), **common))
+    trained = torch.load(sasrec["saved_model_file"], weights_only=False)["state_dict"]["item_embedding.weight"]
+    # started from the text embeddings: one epoch of Adam at lr 1e-3 moves each weight by at most ~1e-3 a step
+    assert (trained - tensors["item_embedding"]).abs().max() < 0.05
+    source.unlink()
+    (tmp_path / "text.json").unlink()
+    _, model, _, _, _, _ = load_data_and_model(sasrec["saved_model_file"], checkpoint_dir=str(tmp_path))
+    assert torch.equal(model.item_embedding.weight.detach(), trained)
+    fame = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(
+        pretrained_path=sasrec["saved_model_file"], **common))
+    assert fame["test_result"]["ndcg@10"] >= 0
 
 
 def test_both_warm_starts_are_an_explicit_choice(settings, pretrained):

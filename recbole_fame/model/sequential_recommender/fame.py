@@ -16,8 +16,8 @@ FAME keeps SASRec's embeddings and lower Transformer layers and replaces the las
 * Eq. 18: full-softmax cross-entropy over all items.
 
 Section 4.4.2's warm start from a trained SASRec is ``pretrained_path`` (the text pre-training's is
-``text_pretrained_path``); both are read when the model first trains or scores (:meth:`FAME.warm_start`), never
-once weights are loaded into it, so a FAME checkpoint reloads without them. ``train_mode: sequence`` trains every
+``text_pretrained_path``); both are read when the model first trains or scores, never once weights are loaded
+into it, so a FAME checkpoint reloads without them (:mod:`recbole_fame.model.deferred_start`). ``train_mode: sequence`` trains every
 position of each sequence at once (see :mod:`recbole_fame.data.dataset`).
 """
 
@@ -27,8 +27,10 @@ from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.model.layers import TransformerEncoder
 from recbole.utils import InputType
 
-from recbole_fame.compat import anomaly_mode_kept
 from recbole_fame.model.compile import compile_if_asked
+from recbole_fame.model.deferred_start import DeferredStart
+from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
+from recbole_fame.model.warm_start import load_sasrec_into_fame
 from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, embed_sequence, trim_padding
 from recbole_fame.model.sequence_loss import (SequenceLoss, check_weighting, earlier_items_at_every_position,
                                               hide_earlier_items, next_item_targets)
@@ -82,7 +84,7 @@ def check_settings(s):
     )
 
 
-class FAME(SequentialRecommender):
+class FAME(DeferredStart, SequentialRecommender):
     r"""FAME: SASRec whose last layer predicts per facet (head) with a mixture of query experts per head."""
 
     input_type = InputType.POINTWISE
@@ -143,58 +145,14 @@ class FAME(SequentialRecommender):
         self.apply(self._init_weights)
         if s["facet_init"] == "slice":
             self.facet_prediction.select_head_slices()
-        # The warm start is part of training, not of building the model: it reads its files when the model is
-        # first used (warm_start), and never once weights were loaded into it (a checkpoint of this model holds
-        # the warm start's result, so rebuilding it needs none of the files it started from).
-        self._pending_warm_start = (
-            {"sasrec": s["pretrained_path"], "text": s["text_pretrained_path"], "config": config, "dataset": dataset}
-            if s["pretrained_path"] or s["text_pretrained_path"] else None
-        )
-        self.register_load_state_dict_post_hook(FAME._weights_loaded)
+        # The warm start is part of training, not of building the model (recbole_fame.model.deferred_start).
+        starts = []
+        if s["pretrained_path"]:
+            starts.append(lambda model: load_sasrec_into_fame(model, s["pretrained_path"], config))
+        if s["text_pretrained_path"]:
+            starts.append(lambda model: load_text_checkpoint_into_fame(model, s["text_pretrained_path"], config, dataset))
+        self.defer_start(starts)
         compile_if_asked(self, config)  # compile_model: True (opt-in)
-
-    @property
-    def warm_start_pending(self):
-        """True while the model still has to read ``pretrained_path`` / ``text_pretrained_path``."""
-        return self._pending_warm_start is not None
-
-    def warm_start(self):
-        """Apply the warm start from ``pretrained_path`` (SASRec) and ``text_pretrained_path`` (text pre-training)
-        now, if it is still pending; returns the model.
-
-        It runs by itself the first time the model trains (``model.train()``, which RecBole's trainer calls at
-        each epoch's start) or computes anything (``forward``, ``calculate_loss``, ``predict``,
-        ``full_sort_predict``, ``explain``), and is cancelled by ``load_state_dict``: weights loaded into the
-        model (its own checkpoint: ``load_data_and_model``, ``explain``, a resume, RecBole's
-        ``load_best_model``) already hold the warm start's result, so a checkpoint reloads after the files it
-        started from are gone.
-        """
-        pending, self._pending_warm_start = self._pending_warm_start, None
-        if pending is None:
-            return self
-        try:
-            with anomaly_mode_kept():  # what the loaders import (RecBole's sequential models) leaves it as it was
-                if pending["sasrec"]:
-                    from recbole_fame.model.warm_start import load_sasrec_into_fame
-
-                    load_sasrec_into_fame(self, pending["sasrec"], pending["config"])
-                if pending["text"]:
-                    from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
-
-                    load_text_checkpoint_into_fame(self, pending["text"], pending["config"], pending["dataset"])
-        except BaseException:
-            self._pending_warm_start = pending  # a failed warm start is not done: the next use tries again
-            raise
-        return self
-
-    @staticmethod
-    def _weights_loaded(module, incompatible_keys):
-        module._pending_warm_start = None
-
-    def train(self, mode=True):
-        if mode:
-            self.warm_start()
-        return super().train(mode)
 
     def _init_weights(self, module):
         """Normal(0, initializer_range) weights and zero biases as in SASRec; FAME's raw parameters too."""
@@ -219,8 +177,7 @@ class FAME(SequentialRecommender):
         On CPU, padding beyond the longest sequence of the batch is trimmed (L' <= L; ``trim_padding``); it
         cannot change the result.
         """
-        if self._pending_warm_start is not None:
-            self.warm_start()
+        self.warm_start()
         item_seq = trim_padding(item_seq, item_seq_len)
         hidden = embed_sequence(self, item_seq)
         attention_mask = self.get_attention_mask(item_seq)  # [B, 1, L', L']
