@@ -121,3 +121,34 @@ def test_a_json_without_resolved_settings_is_read_through_its_rebuilt_config(yam
     assert trained_under(record) == "hidden"
     for key in ("eval_exclude_history", "n_heads", "num_experts", "train_mode", "hidden_size", "learning_rate"):
         assert rebuilt[key] == recorded[key], key
+
+
+def test_groups_split_the_test_users_by_target_popularity_and_history_length(runs):
+    """benchmarks.groups: each grouping partitions the test users, the 'all' row is the protocol's mean, and the
+    facts behind the groups are the split's (target's training occurrences, items before the target)."""
+    from benchmarks.groups import test_facts
+
+    tmp, out = runs
+    files = sorted(str(p) for p in out.glob("*-seed*.json"))
+    text = run(["benchmarks.groups", "--baseline", "SASRec", *files], cwd=tmp)
+    lines = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| group")]
+    sizes = {line.split("|")[1].strip(): int(line.split("|")[2].replace(",", "")) for line in lines}
+    popularity = [n for g, n in sizes.items() if g.endswith("occurrences")]
+    history = [n for g, n in sizes.items() if g.endswith("history")]
+    assert sum(popularity) == sum(history) == sizes["all"]
+    table = run(["benchmarks.protocol_table", "--baseline", "SASRec", *files], cwd=tmp)
+    assert lines[0].split("|")[3].strip().startswith(row(table, "hidden", "NDCG@10")[0].split(" ")[0])
+    record = json.loads((out / "SASRec-seed1.json").read_text())
+    import os
+    os.chdir(tmp)
+    facts = test_facts(record)
+    header, *rows = (REPO / "tests" / "test_data" / "tiny" / "tiny.inter").read_text().splitlines()
+    per_user = {}
+    for line in rows:
+        user, item, time = line.split("\t")
+        per_user.setdefault(user, []).append((float(time), item))
+    lengths = sorted(len(items) - 1 for items in per_user.values())
+    assert sorted(history for _, history in facts.values()) == lengths
+    train_items = [item for items in per_user.values() for _, item in sorted(items)[:-2]]
+    targets = [sorted(items)[-1][1] for items in per_user.values()]
+    assert sorted(train_items.count(t) for t in targets) == sorted(count for count, _ in facts.values())
