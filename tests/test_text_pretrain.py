@@ -483,3 +483,69 @@ def test_runs_started_in_the_same_second_keep_their_own_text_checkpoints(setting
     for run, heads in ((first, 2), (second, 4)):
         assert read_text_metadata(run["saved_model_file"])["n_heads"] == heads
         assert read_text_metadata(run["saved_model_file"][: -len(".safetensors")] + ".json")["n_heads"] == heads
+
+
+def test_residual_text_items_keep_the_frozen_text_embedding_and_learn_an_offset_from_zero(settings, pretrained, tmp_path):
+    """text_item_embedding 'residual': x_v = frozen text embedding + learned item embedding (from 0); the text
+    part is a buffer a checkpoint holds, so the model reloads without the text file."""
+    from recbole_fame.quick_start import load_data_and_model
+
+    path = pretrained["saved_model_file"]
+    tensors, _ = load_text_checkpoint(path)
+    _, fame, train_data, _ = build("FAME", settings(load_col=LOAD_COL, n_heads=4, text_pretrained_path=path,
+                                                    text_item_embedding="residual"))
+    assert torch.equal(fame.item_vectors().detach(), tensors["item_embedding"])
+    assert not fame.item_embedding.weight.any()
+    optimizer = torch.optim.Adam(fame.parameters(), lr=0.01)
+    fame.train()
+    fame.calculate_loss(next(iter(train_data))).backward()
+    optimizer.step()
+    assert torch.equal(fame.text_item_embedding, tensors["item_embedding"])  # frozen
+    assert fame.item_embedding.weight.any()  # the learned part moved
+    source = tmp_path / "text.safetensors"
+    shutil.copy(path, source)
+    shutil.copy(path[: -len(".safetensors")] + ".json", tmp_path / "text.json")
+    run = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(
+        load_col=LOAD_COL, n_heads=4, epochs=1, text_pretrained_path=str(source), text_item_embedding="residual"))
+    source.unlink()
+    _, model, _, _, _, _ = load_data_and_model(run["saved_model_file"], checkpoint_dir=str(tmp_path))
+    assert torch.equal(model.text_item_embedding, tensors["item_embedding"])
+
+
+def test_text_anchor_adds_the_pull_towards_the_pretrained_start(settings, pretrained):
+    """text_anchor: the loss is the model's loss plus text_anchor x (mean squared distance of the item vectors
+    from the text start + squared distance of W_f from the block selector); 0 at the start, and a strong
+    anchor keeps training closer to the start than none."""
+    path = pretrained["saved_model_file"]
+    tensors, _ = load_text_checkpoint(path)
+    distances = {}
+    for anchor in (0.0, 50.0):
+        _, fame, train_data, _ = build("FAME", settings(load_col=LOAD_COL, n_heads=4, text_pretrained_path=path,
+                                                        text_anchor=anchor, train_mode="prefix"))
+        fame.train()
+        batch = next(iter(train_data))
+        assert float(fame.anchor_loss()) == 0.0  # at the start
+        torch.manual_seed(0)
+        optimizer = torch.optim.Adam(fame.parameters(), lr=0.01)
+        for _ in range(5):
+            optimizer.zero_grad()
+            fame.calculate_loss(batch).backward()
+            optimizer.step()
+        items = fame.item_vectors().detach()
+        distances[anchor] = float((items[1:] - tensors["item_embedding"][1:]).pow(2).sum(-1).mean())
+        if anchor:
+            torch.manual_seed(0)
+            expected = anchor * (distances[anchor] + float(fame.facet_prediction.distance_from_block_selector()))
+            torch.testing.assert_close(float(fame.anchor_loss()), expected, rtol=1e-5, atol=0)
+    assert distances[50.0] < distances[0.0]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"text_item_embedding": "residual"}, "set text_pretrained_path"),
+    ({"text_anchor": 0.5}, "set text_pretrained_path"),
+    ({"text_item_embedding": "frozen"}, "text_item_embedding must be 'start' or 'residual'"),
+    ({"text_anchor": -1.0}, "text_anchor must be a number >= 0"),
+])
+def test_text_settings_without_a_text_start_or_out_of_range_are_refused(settings, overrides, message):
+    with pytest.raises(ConfigurationError, match=message):
+        build("FAME", settings(**overrides))

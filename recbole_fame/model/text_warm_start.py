@@ -81,3 +81,9 @@ def load_text_checkpoint_into_fame(fame, path, config, dataset):
     the projections W_f start as the block selector, so head h first scores items with its pre-trained slice."""
     load_text_item_embeddings(fame, path, config, dataset)
     fame.facet_prediction.select_head_slices()
+    with torch.no_grad():
+        if fame.text_anchor_items is not None:  # text_anchor: the start the item vectors are pulled towards
+            fame.text_anchor_items.copy_(fame.item_embedding.weight)
+        if fame.text_item_embedding is not None:  # 'residual': the text part frozen, the learned part from 0
+            fame.text_item_embedding.copy_(fame.item_embedding.weight)
+            fame.item_embedding.weight.zero_()

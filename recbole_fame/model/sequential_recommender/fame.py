@@ -43,6 +43,7 @@ SETTINGS = (
     "hidden_act", "layer_norm_eps", "initializer_range", "loss_type", "num_experts", "head_mixing",
     "pretrained_path", "text_pretrained_path", "facet_init",
     "attention_residual", "scale_by_heads", "sequence_loss_weighting", "combine_warm_starts",
+    "text_item_embedding", "text_anchor",
 )
 
 
@@ -72,6 +73,13 @@ def check_settings(s):
     require(not (s["text_pretrained_path"] and s["facet_init"] == "normal"),
             "text_pretrained_path starts the facet projections W_f as the block selector (facet_init 'slice'), so "
             "facet_init 'normal' would be overwritten: set facet_init: slice, or drop text_pretrained_path.")
+    require(s["text_item_embedding"] in ("start", "residual"),
+            f"text_item_embedding must be 'start' or 'residual', got {s['text_item_embedding']!r}")
+    require(isinstance(s["text_anchor"], (int, float)) and not isinstance(s["text_anchor"], bool)
+            and 0 <= s["text_anchor"] < float("inf"), f"text_anchor must be a number >= 0, got {s['text_anchor']!r}")
+    require(s["text_pretrained_path"] or (s["text_item_embedding"] == "start" and not s["text_anchor"]),
+            "text_item_embedding 'residual' and text_anchor > 0 keep the text pre-training's item embeddings in the "
+            "model: set text_pretrained_path to its checkpoint (python run_recbole_fame.py --model=FAMETextPretrain).")
     require(isinstance(s["combine_warm_starts"], bool),
             f"combine_warm_starts must be True or False, got {s['combine_warm_starts']!r}")
     require(
@@ -118,6 +126,14 @@ class FAME(DeferredStart, SequentialRecommender):
 
         # SASRec backbone: embeddings and all but the last Transformer layer.
         self.item_embedding = nn.Embedding(self.n_items, self.hidden_size, padding_idx=0)
+        # The text pre-training kept in the model (text_pretrained_path): 'residual' items are the frozen text
+        # embedding plus the learned item_embedding (which starts at 0); text_anchor pulls the item vectors and the
+        # facet projections towards their pre-trained start. Both are buffers: a checkpoint holds them.
+        self.text_anchor = float(s["text_anchor"])
+        residual = s["text_item_embedding"] == "residual"
+        self.register_buffer("text_item_embedding", torch.zeros(self.n_items, self.hidden_size) if residual else None)
+        self.register_buffer("text_anchor_items",
+                             torch.zeros(self.n_items, self.hidden_size) if self.text_anchor else None)  # [V, d]
         self.position_embedding = nn.Embedding(self.max_seq_length, self.hidden_size)
         self.trm_encoder = TransformerEncoder(
             n_layers=self.n_layers - 1,
@@ -179,7 +195,7 @@ class FAME(DeferredStart, SequentialRecommender):
         """
         self.warm_start()
         item_seq = trim_padding(item_seq, item_seq_len)
-        hidden = embed_sequence(self, item_seq)
+        hidden = embed_sequence(self, item_seq)  # item vectors through embed_items
         attention_mask = self.get_attention_mask(item_seq)  # [B, 1, L', L']
         hidden = self.trm_encoder(hidden, attention_mask, output_all_encoded_layers=False)[-1]
 
@@ -203,18 +219,39 @@ class FAME(DeferredStart, SequentialRecommender):
             return interaction[interaction[self.label_field] > 0]
         return interaction
 
+    def item_vectors(self):
+        """x_v of every item, [V, d]: the item embedding (plus the frozen text embedding under 'residual')."""
+        if self.text_item_embedding is None:
+            return self.item_embedding.weight
+        return self.item_embedding.weight + self.text_item_embedding
+
+    def embed_items(self, item_seq):
+        """x_v of the items of [B, L] ids, [B, L, d]."""
+        if self.text_item_embedding is None:
+            return self.item_embedding(item_seq)
+        return self.item_embedding(item_seq) + self.text_item_embedding[item_seq]
+
+    def anchor_loss(self):
+        """text_anchor x (mean squared distance of the item vectors from their pre-trained start + squared
+        distance of the facet projections from the block selector they started as); 0 without text_anchor."""
+        if not self.text_anchor:
+            return 0.0
+        items = (self.item_vectors()[1:] - self.text_anchor_items[1:]).pow(2).sum(-1).mean()
+        projections = self.facet_prediction.distance_from_block_selector()
+        return self.text_anchor * (items + projections)
+
     def calculate_loss(self, interaction):
         interaction = self._positive_rows(interaction)
         item_seq = interaction[self.ITEM_SEQ]
         item_seq_len = interaction[self.ITEM_SEQ_LEN]
         pos_items = interaction[self.POS_ITEM_ID]
-        items = self.item_embedding.weight
+        items = self.item_vectors()
         if self.train_mode == "prefix":
             head_states, gate = self.forward(item_seq, item_seq_len)
             logits = self.facet_prediction.scores(head_states, gate, items)  # [B, V]
             if self.train_exclude_history:
                 logits = hide_earlier_items(logits, item_seq, pos_items)
-            return self.loss_fct(logits, pos_items)
+            return self.loss_fct(logits, pos_items) + self.anchor_loss()
         # Every position t predicts item t+1; the last one predicts the sample's own target.
         head_states, gate, _ = self.encode(item_seq, item_seq_len, all_positions=True)  # [B, L', H, d']
         length = head_states.size(1)
@@ -222,17 +259,17 @@ class FAME(DeferredStart, SequentialRecommender):
         logits = self.facet_prediction.scores(head_states[valid], gate[valid], items)  # [P, V]
         if self.train_exclude_history:
             logits = hide_earlier_items(logits, earlier_items_at_every_position(item_seq, length)[valid], targets[valid])
-        return self.sequence_loss(logits, targets[valid])
+        return self.sequence_loss(logits, targets[valid]) + self.anchor_loss()
 
     def predict(self, interaction):
         """The fused score of each row's ``ITEM_ID`` (sampled evaluation), [B]: only those items are scored."""
         head_states, gate = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return self.facet_prediction.item_scores(head_states, gate, self.item_embedding.weight,
+        return self.facet_prediction.item_scores(head_states, gate, self.item_vectors(),
                                                  interaction[self.ITEM_ID])
 
     def full_sort_predict(self, interaction):
         head_states, gate = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return self.facet_prediction.scores(head_states, gate, self.item_embedding.weight)  # [B, V]
+        return self.facet_prediction.scores(head_states, gate, self.item_vectors())  # [B, V]
 
     @torch.no_grad()
     def explain(self, item_seq, item_seq_len):
@@ -242,7 +279,7 @@ class FAME(DeferredStart, SequentialRecommender):
         [B, H, N] (Eq. 16, at the last position) and the fused ``scores`` [B, V] (Eq. 11).
         """
         head_states, gate, expert_weights = self.encode(item_seq, item_seq_len)
-        items = self.item_embedding.weight
+        items = self.item_vectors()
         return {
             "head_scores": self.facet_prediction.head_scores(head_states, items),
             "gate": gate,
