@@ -324,6 +324,25 @@ def test_seqfile_reads_keywords_and_attribute_ids(tmp_path, capsys):
     assert "3 of 5 items have a brand id, 1 have 23" in capsys.readouterr().out
 
 
+def test_the_sports_yaml_fits_the_converted_id_table(tmp_path, capsys):
+    """properties/dataset/amazon-sports-outdoors.yaml: its text and facet fields are the conversion's, each with
+    labels, and the conversion warns about none of them."""
+    from recbole_fame import Config, create_dataset
+    from recbole_fame.text.items import facets_with_labels, item_texts
+
+    sequences, table = id_files(tmp_path)
+    stats = convert_seqfile(sequences, items=table, out=tmp_path / "out", no_brand_ids=["23"])
+    assert "warning" not in capsys.readouterr().err
+    config = Config(model="FAMETextPretrain", dataset=stats.name, config_dict={
+        "data_path": str(tmp_path / "out"), "use_gpu": False, "state": "ERROR", "show_progress": False,
+        "user_inter_num_interval": "[0,inf)", "item_inter_num_interval": "[0,inf)"})
+    assert (config["text_fields"], config["facet_fields"]) == (["keywords"], ["cat_3", "brand", "cat_leaf"])
+    dataset = create_dataset(config).build()[0]
+    assert facets_with_labels(dataset, config["facet_fields"]) == ["cat_3", "brand", "cat_leaf"]
+    texts, n_empty = item_texts(dataset, config["text_fields"])
+    assert n_empty == 0 and "camp stove" in texts
+
+
 # ----------------------------------------------------------------------------- malformed input
 
 
