@@ -152,3 +152,11 @@ def test_groups_split_the_test_users_by_target_popularity_and_history_length(run
     train_items = [item for items in per_user.values() for _, item in sorted(items)[:-2]]
     targets = [sorted(items)[-1][1] for items in per_user.values()]
     assert sorted(train_items.count(t) for t in targets) == sorted(count for count, _ in facts.values())
+
+
+def test_compare_runs_from_any_folder_with_a_relative_out(tmp_path):
+    """The worker runs in the repository root: a relative --out given from elsewhere still gets its JSON."""
+    run(["benchmarks.compare", "--dataset=tiny", "--out=relative_out", "--seed=1", "--set", *TINY, "epochs=1",
+         f"checkpoint_dir={tmp_path / 'saved'}", "--models", "SASRec=SASRecSeq:n_heads=2"], cwd=tmp_path)
+    record = json.loads((tmp_path / "relative_out" / "SASRec-seed1.json").read_text())
+    assert record["output"] == "relative_out/SASRec-seed1.json" and "output_file" not in record
