@@ -24,6 +24,8 @@ from recbole_fame.recommend import lists as lists_module
 from recbole_fame.recommend import writers
 from recbole_fame.registry import get_trainer
 from tests.conftest import TEST_DATA, tiny_settings
+from tests.test_text_pretrain import LOAD_COL as TEXT_LOAD_COL
+from tests.test_text_pretrain import text_settings, tiny_encoder  # noqa: F401  (a fixture)
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_LENGTH = 8  # shorter than many users' histories (6 to 16 items): the input window is full for them
@@ -351,3 +353,35 @@ def test_progress_bar_on_stderr(trained, capsys):
     assert "recommend" in captured.err and "80/80" in captured.err and captured.out == ""
     recommendations(trained.FAME, topk=2, trust_checkpoint=True, show_progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_a_cold_item_from_the_text_start_is_recommended(settings, tiny_encoder, tmp_path):
+    """i51 is in the .item file with i6's text and in no interaction: FAME started from the text pre-training
+    scores it as i6, and recommend lists it wherever the test ranking puts it in the top k. (FAME as the runner
+    saves it from the text start, after a step of learning rate 1e-12: fine-tuning at a usual rate pushes an item
+    that is never a target below the others, as the softmax lowers every non-target.)"""
+    data = tmp_path / "cold"
+    shutil.copytree(TEST_DATA / "tiny", data / "tiny")
+    item_file = data / "tiny" / "tiny.item"
+    twin = next(line for line in item_file.read_text().splitlines() if line.startswith("i6\t"))
+    item_file.write_text(item_file.read_text() + "i51" + twin[2:] + "\n")
+    assert "i51" not in (data / "tiny" / "tiny.inter").read_text()
+    base = lambda **o: settings(data_path=str(data), **o)
+    text = run_recbole_fame(model="FAMETextPretrain", dataset="tiny",
+                            config_dict=text_settings(base, tiny_encoder, n_heads=4))["saved_model_file"]
+    checkpoint = run_recbole_fame(model="FAME", dataset="tiny", config_dict=base(
+        load_col=TEXT_LOAD_COL, n_heads=4, epochs=1, learning_rate=1e-12, text_pretrained_path=text))["saved_model_file"]
+
+    everything = as_lists(recommendations(checkpoint, topk=51, trust_checkpoint=True))
+    expected = reference_ranking(checkpoint, 51)
+    top = as_lists(recommendations(checkpoint, topk=20, trust_checkpoint=True))
+    reached = 0
+    for user, (items, scores) in everything.items():
+        score = dict(zip(items, scores.tolist()))
+        assert score == pytest.approx(dict(zip(expected[user][0], expected[user][1].tolist())), rel=1e-5)
+        assert score["i51"] == score["i6"]  # its text twin
+        # the model ranks i51 within the top 20, ties with it included: every top-20 list must hold it
+        if sum(value >= score["i51"] for value in score.values()) <= 20:
+            reached += 1
+            assert "i51" in top[user][0], user
+    assert reached > 0
