@@ -174,6 +174,8 @@ def test_unknown_users_are_one_error_naming_them(trained, tmp_path):
     assert not out.exists() and left(tmp_path) == ["users.txt"]
     with pytest.raises(ConfigurationError, match="Unknown users, 1 of the 2 listed: 'nobody'"):
         recommendations(trained.FAME, users=["u1", "nobody"], trust_checkpoint=True)
+    with pytest.raises(ConfigurationError, match="users must be a list of user tokens, got the string 'u1'"):
+        recommendations(trained.FAME, users="u1", trust_checkpoint=True)
 
 
 def test_csv_and_jsonl_hold_the_lists(trained, tmp_path):

@@ -159,9 +159,12 @@ def batch_frame(dataset, users, items, scores):
     }, columns=list(COLUMNS))
 
 
-def _check_arguments(topk, position, batch_size):
+def _check_arguments(topk, users, position, batch_size):
     if not is_int(topk) or topk < 1:
         raise ConfigurationError(f"topk must be an integer >= 1, got {topk!r}")
+    if isinstance(users, (str, bytes)):
+        raise ConfigurationError(f"users must be a list of user tokens, got the string {users!r}: pass [{users!r}] "
+                                 "for one user, or read_users(path) for a file of tokens.")
     if position not in POSITIONS:
         raise ConfigurationError(f"position must be one of {', '.join(POSITIONS)}, got {position!r}")
     if batch_size is not None and (not is_int(batch_size) or batch_size < 1):
@@ -206,7 +209,7 @@ def recommendations(checkpoint, topk=10, users=None, out=None, file_format=None,
         a DataFrame of ``user``, ``rank`` (1-based), ``item``, ``score``, or, with ``out``, a
         :data:`RecommendationFile` ``(path, users, rows)``.
     """
-    _check_arguments(topk, position, batch_size)
+    _check_arguments(topk, users, position, batch_size)
     lists = dict(checkpoint=checkpoint, topk=topk, users=users, exclude_history=exclude_history, position=position,
                  batch_size=batch_size, trust_checkpoint=trust_checkpoint, show_progress=show_progress)
     if out is None:
