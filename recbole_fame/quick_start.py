@@ -7,8 +7,11 @@ has its own copy that uses the plugin's :class:`~recbole_fame.config.Config`, ``
 
 import logging
 import os
+import re
 import sys
 import time
+import warnings
+from collections import namedtuple
 from logging import getLogger
 
 import torch.distributed as dist
@@ -18,7 +21,7 @@ from recbole_fame.compat import init_logger
 from recbole_fame.config import Config
 from recbole_fame.console import brief_console, log_file, result_names, summary_text
 from recbole_fame.data.utils import create_dataset, data_preparation
-from recbole_fame.errors import ConfigurationError, RecBoleFameError
+from recbole_fame.errors import CheckpointError, ConfigurationError, RecBoleFameError
 from recbole_fame.registry import get_model, get_trainer
 from recbole_fame.results import plain_numbers
 from recbole_fame.training_state import last_checkpoint_file
@@ -224,3 +227,77 @@ def load_data_and_model(model_file, trust_checkpoint=False, checkpoint_dir="save
     model.load_state_dict(checkpoint["state_dict"])
     model.load_other_parameter(checkpoint.get("other_parameter"))
     return config, model, dataset, train_data, valid_data, test_data
+
+
+#: what :func:`read_checkpoint_header` reads off a checkpoint: the model's name and type (RecBole's ``ModelType``),
+#: its item-embedding row count (None for a model without ``item_embedding``) and the dataset's data_path
+CheckpointHeader = namedtuple("CheckpointHeader", ["model", "model_type", "item_rows", "data_path"])
+
+
+def read_checkpoint_header(path, trust_checkpoint=False, checkpoint_dir="saved"):
+    """The checkpoint's :data:`CheckpointHeader`, read under the loader's trust rule.
+
+    Checking these first turns a checkpoint of another model, or of another item set, into one clear
+    message before the (slower) dataset rebuild.
+    """
+    from recbole_fame.checkpoint import load_recbole_checkpoint
+
+    # the same trust rule as load_data_and_model's (./saved), checked before anything is unpickled
+    checkpoint = load_recbole_checkpoint(
+        path, {"checkpoint_dir": checkpoint_dir, "trust_checkpoint": trust_checkpoint}, map_location="cpu"
+    )
+    if "config" not in checkpoint:
+        raise CheckpointError(
+            f"{path} is not a RecBole checkpoint (no 'config' and 'state_dict'). "
+            "Pass the .pth file that run_recbole_fame.py saved in checkpoint_dir."
+        )
+    config = checkpoint["config"]
+    item_rows = checkpoint["state_dict"].get("item_embedding.weight")
+    return CheckpointHeader(config["model"], config["MODEL_TYPE"], None if item_rows is None else int(item_rows.shape[0]),
+                            config["data_path"])
+
+
+def _rows_in_error(error):
+    """The dataset's item-table rows named in torch's size-mismatch message, or None."""
+    found = re.search(r"item_embedding\.weight.*?Size\(\[(\d+),.*?Size\(\[(\d+),", str(error))
+    return int(found.group(2)) if found else None
+
+
+def _item_count_message(path, checkpoint_rows, dataset_rows, data_path, use):
+    """The message for a dataset whose item count differs from the checkpoint's (rows include padding)."""
+    checkpoint_items = checkpoint_rows - 1
+    dataset_items = None if dataset_rows is None else dataset_rows - 1
+    have = f"{dataset_items} items" if dataset_items is not None else "a different number of items"
+    return (
+        f"The dataset does not hold the checkpoint's items: {path} was trained on {checkpoint_items} items, "
+        f"but the dataset at its data_path ({data_path}) now has {have}. Restore the dataset files the model was "
+        f"trained on (same atomic files and filtering settings), or {use} a checkpoint trained on this dataset."
+    )
+
+
+def load_trained(path, header, trust_checkpoint=False, config_dict=None, use="use"):
+    """A checkpoint's configuration, model (in eval mode), dataset and test dataloader, loaded quietly with
+    :func:`load_data_and_model`; ``header`` is its :func:`read_checkpoint_header`. A dataset whose items are not
+    the checkpoint's is one :class:`~recbole_fame.errors.CheckpointError` (``use``: the verb its message ends
+    with, e.g. "explain" a checkpoint trained on this dataset).
+
+    Returns ``(config, model, dataset, test_data)``.
+    """
+    rows = header.item_rows
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # RecBole's pandas FutureWarnings while rebuilding the dataset
+            logging.disable(logging.INFO)  # and its dataloader summaries: the caller's output is what counts
+            config, model, dataset, _, _, test_data = load_data_and_model(
+                path, trust_checkpoint=trust_checkpoint, config_dict=config_dict
+            )
+    except RuntimeError as error:
+        if "size mismatch" in str(error) and rows is not None:
+            raise CheckpointError(_item_count_message(path, rows, _rows_in_error(error), header.data_path, use)) from error
+        raise
+    finally:
+        logging.disable(logging.NOTSET)
+    if rows is not None and rows != dataset.item_num:
+        raise CheckpointError(_item_count_message(path, rows, dataset.item_num, header.data_path, use))
+    model.eval()
+    return config, model, dataset, test_data
