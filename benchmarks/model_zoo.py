@@ -1,0 +1,224 @@
+"""Every RecBole model through the plugin's runner, one epoch each, on one or more Python stacks: ran / refused / failed.
+
+The models are every class of RecBole's four model packages (general, sequential, context-aware,
+knowledge-aware), read from the RecBole installed in each stack's interpreter, not from a list kept here. Each
+model runs as a user runs it, ``<python> run_recbole_fame.py --model=<M> --dataset=ml-100k --epochs=1`` (train,
+validate, test the best model), in its own process, one at a time, with a time limit; the plugin is this
+checkout's (``PYTHONPATH``), whatever copy the stack has installed. A cell is
+
+* ran: the runner finished (exit status 0), with its wall seconds;
+* refused: the runner stopped with its one ``error: ...`` line (exit status 2): the message is the cell;
+* failed: anything else (a traceback: its last line; or the time limit).
+
+The data: RecBole's own ml-100k as its wheel ships it (with its ``.kg`` and ``.link`` files), its ``--interactions``
+earliest ratings (RecBole's ``val_interval`` on the timestamp; every rating: ``--interactions 0``); models in
+:data:`SAMPLED` get fewer, and the matrix says so and why.
+
+    python -m benchmarks.model_zoo --out results/model_zoo.md                       # this interpreter
+    python -m benchmarks.model_zoo --python .venv/bin/python --python /work/venvs/py313/bin/python \\
+        --out results/model_zoo.md --resume                                         # two stacks, skip cells done
+"""
+
+if __name__ == "__main__" and not __package__:  # run as a file, the checkout is not on the path
+    raise SystemExit("error: run it from the repository root as a module: python -m benchmarks.model_zoo")
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.report import write_report
+
+REPO = Path(__file__).resolve().parents[1]
+TYPES = ("general", "sequential", "context_aware", "knowledge_aware")
+#: models whose epoch on the zoo's data does not fit the time limit here: the interactions they get, and why
+SAMPLED = {}
+#: settings a model needs on ml-100k beyond the runner's defaults, and why (none is a fix of the plugin's)
+MODEL_SETTINGS = {}
+
+# Printed by each stack's interpreter: its versions and RecBole's models, by type (classes defined in the package).
+PROBE = r"""
+import importlib, inspect, json, sys
+import numpy, pandas, scipy, torch, recbole
+from recbole.model.abstract_recommender import AbstractRecommender
+models = {}
+for kind in %r:
+    package = importlib.import_module(f"recbole.model.{kind}_recommender")
+    models[kind] = sorted(name for name, value in vars(package).items() if inspect.isclass(value)
+                          and issubclass(value, AbstractRecommender) and value.__module__.startswith(package.__name__ + "."))
+print(json.dumps({"python": sys.version.split()[0], "numpy": numpy.__version__, "pandas": pandas.__version__,
+                  "scipy": scipy.__version__, "torch": torch.__version__, "recbole": recbole.__version__,
+                  "dataset_example": str(__import__("pathlib").Path(recbole.__file__).parent / "dataset_example"),
+                  "models": models}))
+""" % (TYPES,)
+
+
+def probe(python):
+    proc = subprocess.run([python, "-c", PROBE], capture_output=True, text=True, env=child_env(), cwd=tempfile.gettempdir())
+    if proc.returncode != 0:
+        raise SystemExit(f"error: {python} cannot import RecBole and its stack: {proc.stderr.strip().splitlines()[-1:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def stack_label(info):
+    return f"py{'.'.join(info['python'].split('.')[:2])}"
+
+
+def child_env():
+    """This checkout's plugin first on the path, one thread (the machine is shared; cells stay comparable)."""
+    return dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
+                PYTHONWARNINGS="ignore")
+
+
+def first_interactions_setting(dataset_folder, interactions):
+    """RecBole's ``val_interval`` that keeps ml-100k's ``interactions`` earliest interactions (all of them: None).
+
+    RecBole reads ml-100k from its own wheel whatever ``data_path`` says, so the smaller data is a filter of it: the
+    first weeks of the ratings (about 20,000 of them: 215 users, 1,330 items), with RecBole's and the plugin's
+    ml-100k settings as they are."""
+    if not interactions:
+        return None
+    with open(Path(dataset_folder) / "ml-100k.inter") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        column = [name.split(":")[0] for name in header].index("timestamp")
+        times = sorted(float(line.split("\t")[column]) for line in f if line.strip())
+    return str({"timestamp": f"[0,{int(times[min(interactions, len(times)) - 1])}]"})
+
+
+def run_cell(python, model, workdir, limit, settings=()):
+    """One model through the runner: (status, seconds, message)."""
+    command = [python, str(REPO / "run_recbole_fame.py"), f"--model={model}", "--dataset=ml-100k", "--epochs=1",
+               f"--checkpoint_dir={workdir / 'saved'}", "--use_gpu=False",
+               "--show_progress=False", *(f"--{key}={value}" for key, value in settings)]
+    log = workdir / f"{model}.log"
+    start = time.time()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=workdir, env=child_env(),
+                                start_new_session=True)
+        try:
+            returncode = proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return "failed", round(time.time() - start, 1), f"did not finish one epoch in {limit} s"
+    seconds = round(time.time() - start, 1)
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    if returncode == 0:
+        return "ran", seconds, ""
+    errors = [line for line in lines if line.startswith("error: ")]
+    if returncode == 2 and errors:
+        return "refused", seconds, errors[-1][len("error: "):]
+    last = lines[-1] if lines else f"exit status {returncode}, no output"
+    return "failed", seconds, last[:500]
+
+
+def cell_text(cell):
+    if cell is None:
+        return "-"
+    text = f"{cell['status']} {cell['seconds']:.0f} s"
+    if cell.get("message"):
+        text += ": " + cell["message"].replace("|", "\\|")
+    return text
+
+
+def counts(cells):
+    return {status: sum(cell["status"] == status for cell in cells) for status in ("ran", "refused", "failed")}
+
+
+def report_lines(data):
+    stacks = data["stacks"]
+    labels = list(stacks)
+    lines = ["# RecBole's models through the plugin's runner, one epoch each", "",
+             f"Made by `{data['command']}` (run niced, `OMP_NUM_THREADS=1`, one model at a time, time limit "
+             f"{data['limit']} s a model, on {data['cores']} CPU cores shared with other work). Every class of RecBole "
+             "1.2.1's model packages, run as `python run_recbole_fame.py --model=<M> --dataset=ml-100k --epochs=1` "
+             f"(train one epoch, validate, test) on RecBole's own ml-100k (with its .kg and .link files), "
+             + (f"its {data['interactions']} earliest ratings (`--val_interval` on the timestamp). " if data["interactions"]
+                else "all its ratings. ")
+             + "ran: the runner finished; refused: its one `error:` message, before training; failed: anything else. "
+             "Seconds are wall time of the whole run (start-up, data, one epoch, validation, test).", "",
+             "| stack | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+    for key in ("python", "numpy", "pandas", "scipy", "torch", "recbole"):
+        lines.append(f"| {key} | " + " | ".join(stacks[label]["info"][key] for label in labels) + " |")
+    lines += ["", "| type | " + " | ".join(f"{label} ran / refused / failed" for label in labels) + " |",
+              "|---|" + "---|" * len(labels)]
+    for kind in TYPES:
+        row = []
+        for label in labels:
+            models = stacks[label]["info"]["models"][kind]
+            c = counts([stacks[label]["cells"][m] for m in models if m in stacks[label]["cells"]])
+            row.append(f"{c['ran']} / {c['refused']} / {c['failed']} of {len(models)}")
+        lines.append(f"| {kind.replace('_', '-')} | " + " | ".join(row) + " |")
+    for kind in TYPES:
+        models = sorted({m for label in labels for m in stacks[label]["info"]["models"][kind]})
+        lines += ["", f"## {kind.replace('_', '-')} ({len(models)} models)", "",
+                  "| model | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+        for model in models:
+            name = model + (f" ({SAMPLED[model][0]} ratings)" if model in SAMPLED else "")
+            lines.append(f"| {name} | " + " | ".join(cell_text(stacks[label]["cells"].get(model)) for label in labels) + " |")
+    notes = [f"- {model}: the {count} earliest ratings: {why}" for model, (count, why) in sorted(SAMPLED.items())]
+    notes += [f"- {model}: `{' '.join(f'--{k}={v}' for k, v in settings)}`: {why}"
+              for model, (settings, why) in sorted(MODEL_SETTINGS.items())]
+    if notes:
+        lines += ["", "## Data and settings beyond the runner's defaults", "", *notes]
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__.splitlines()[0])
+    parser.add_argument("--python", action="append", default=None,
+                        help="a stack's interpreter (repeat for several; default: this one)")
+    parser.add_argument("--models", default=None, help="comma-separated model names (default: every model)")
+    parser.add_argument("--types", default=",".join(TYPES), help=f"comma-separated model types of {TYPES}")
+    parser.add_argument("--limit", type=int, default=300, help="seconds a model may run")
+    parser.add_argument("--interactions", type=int, default=20000,
+                        help="ml-100k's earliest ratings the runs keep (0: all 100,000)")
+    parser.add_argument("--out", default=None, help="the markdown matrix; its JSON beside it")
+    parser.add_argument("--resume", action="store_true", help="keep the cells the JSON beside --out already holds")
+    args = parser.parse_args(argv)
+    command = " ".join([parser.prog] + (argv if argv is not None else sys.argv[1:]))
+    pythons = args.python or [sys.executable]
+    kinds = [kind.strip() for kind in args.types.split(",")]
+    unknown = sorted(set(kinds) - set(TYPES))
+    if unknown:
+        parser.error(f"unknown types {unknown}: use {TYPES}")
+    json_out = Path(os.path.splitext(args.out)[0] + ".json") if args.out else None
+    data = {"stacks": {}}
+    if args.resume and json_out and json_out.is_file():
+        data = json.loads(json_out.read_text())
+    data.update(command=command, limit=args.limit, interactions=args.interactions, cores=os.cpu_count())
+    wanted = set(args.models.split(",")) if args.models else None
+    with tempfile.TemporaryDirectory(prefix="model_zoo-") as tmp:
+        tmp = Path(tmp)
+        for python in pythons:
+            info = probe(python)
+            label = stack_label(info)
+            stack = data["stacks"].setdefault(label, {"cells": {}})
+            stack["info"] = info
+            source = Path(info["dataset_example"]) / "ml-100k"
+            for kind in kinds:
+                for model in info["models"][kind]:
+                    if wanted is not None and model not in wanted:
+                        continue
+                    if args.resume and wanted is None and model in stack["cells"]:
+                        continue
+                    interval = first_interactions_setting(source, SAMPLED[model][0] if model in SAMPLED
+                                                          else args.interactions)
+                    settings = [*MODEL_SETTINGS.get(model, ((), ""))[0]] + ([("val_interval", interval)] if interval else [])
+                    workdir = tmp / label / "runs" / model
+                    workdir.mkdir(parents=True)
+                    status, seconds, message = run_cell(python, model, workdir, args.limit, settings)
+                    stack["cells"][model] = {"type": kind, "status": status, "seconds": seconds, "message": message}
+                    print(f"{label} {kind} {model}: {cell_text(stack['cells'][model])}", flush=True)
+                    if args.out:  # every cell kept as it comes: a long run can be resumed
+                        write_report(report_lines(data), args.out, data, quiet=True)
+    write_report(report_lines(data), args.out, data)
+
+
+if __name__ == "__main__":
+    main()
