@@ -182,7 +182,8 @@ def main(argv=None):
     parser.add_argument("--resume", action="store_true", help="keep the cells the JSON beside --out already holds")
     args = parser.parse_args(argv)
     command = " ".join([parser.prog] + (argv if argv is not None else sys.argv[1:]))
-    pythons = args.python or [sys.executable]
+    # a path relative to here (.venv/bin/python) still names the venv's interpreter from the runs' own folders
+    pythons = [os.path.abspath(python) if os.sep in python else python for python in args.python or [sys.executable]]
     kinds = [kind.strip() for kind in args.types.split(",")]
     unknown = sorted(set(kinds) - set(TYPES))
     if unknown:
