@@ -35,12 +35,11 @@ def check_dataset_files(config):
 
 def reads_knowledge_graph(config):
     """Whether RecBole builds the model's dataset from a knowledge graph (its knowledge-aware models, and KSR)."""
-    from recbole.data import dataset as recbole_datasets
-    from recbole.utils import ModelType
+    from recbole.data.dataset import KnowledgeBasedDataset
 
-    own_class = getattr(recbole_datasets, f"{config['model']}Dataset", None)
-    return config["MODEL_TYPE"] == ModelType.KNOWLEDGE or (
-        own_class is not None and issubclass(own_class, recbole_datasets.KnowledgeBasedDataset))
+    from recbole_fame.data.dataset import recbole_dataset_class
+
+    return issubclass(recbole_dataset_class(config), KnowledgeBasedDataset)
 
 
 def check_model_files(config):
