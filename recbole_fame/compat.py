@@ -50,7 +50,7 @@ def add_scipy_dok_update():
     matrix with it. Nothing that exists is rebound; applied by the runner, not by importing recbole_fame."""
     import scipy.sparse
 
-    if not hasattr(scipy.sparse.dok_matrix, "_update") and hasattr(scipy.sparse.dok_matrix(0), "_dict"):
+    if not hasattr(scipy.sparse.dok_matrix, "_update") and hasattr(scipy.sparse.dok_matrix((1, 1)), "_dict"):
         scipy.sparse.dok_matrix._update = _dok_update
 
 

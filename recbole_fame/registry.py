@@ -16,6 +16,10 @@ from recbole_fame.errors import MissingPackageError, UnknownModelError
 MODEL_PACKAGES = {
     "NCL": ("faiss", "pip install faiss-cpu", "its k-means clustering of users and items", None),
     "KGAT": ("dgl", "pip install dgl (a build made for the installed torch)", "its knowledge-graph attention", None),
+    "KGIN": ("torch_scatter", "pip install torch-scatter (built against the installed torch)",
+             "its scatter means over the knowledge graph", None),
+    "MCCLK": ("torch_scatter", "pip install torch-scatter (built against the installed torch)",
+              "its scatter softmax and means over the knowledge graph", None),
     "NNCF": ("community", "pip install python-louvain", "its Louvain communities", ("neigh_info_method", "louvain")),
 }
 
