@@ -97,6 +97,25 @@ def test_runner_trains_the_models_the_zoo_fixes_touched(settings, tmp_path, mode
     assert all(0 <= value <= 1 for key, value in result["test_result"].items() if key != "logloss")
 
 
+def test_the_runners_scipy_method_fills_a_dok_matrix_as_scipy_1_12_did():
+    """RecBole's graph models call dok_matrix._update({(row, column): value}); scipy 1.13 removed it (on Python
+    3.12+: AttributeError), and add_scipy_dok_update puts it back there (scipy 1.12's own is left as it is)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from recbole_fame.compat import add_scipy_dok_update
+
+    had = hasattr(sp.dok_matrix, "_update")
+    add_scipy_dok_update()
+    try:
+        matrix = sp.dok_matrix((2, 3), dtype=np.float32)
+        matrix._update({(0, 1): 1.0, (np.int32(1), np.int64(2)): 2.0})
+        assert matrix.toarray().tolist() == [[0, 1, 0], [0, 0, 2]] and matrix.nnz == 2
+    finally:
+        if not had:
+            del sp.dok_matrix._update
+
+
 def test_importing_the_plugin_leaves_scipys_dok_matrix_as_it_is():
     code = ("import scipy.sparse as s; before = '_update' in vars(s.dok_matrix); import recbole_fame; "
             "print(before, '_update' in vars(s.dok_matrix))")
