@@ -29,28 +29,32 @@ def test_a_cell_is_ran_refused_with_the_runners_message_or_failed_with_the_last_
                     ("refused", "NCL needs the package faiss: pip install faiss-cpu")),
         "failed": ("echo 'Traceback (most recent call last):'; echo 'TypeError: boom' >&2; exit 1",
                    ("failed", "TypeError: boom")),
-        "slow": ("sleep 30", ("failed", "did not finish one epoch in 1 s")),
+        "busy": ("while :; do :; done", ("failed", "did not finish one epoch in 1 s of CPU")),
+        "waiting": ("sleep 60", ("failed", "did not finish in 3 s (wall)")),
     }
     for name, (body, expected) in cases.items():
         workdir = tmp_path / name
         workdir.mkdir()
-        status, seconds, message = model_zoo.run_cell(fake_python(tmp_path / f"{name}.sh", body), "M", workdir, limit=1)
+        status, wall, cpu, message = model_zoo.run_cell(fake_python(tmp_path / f"{name}.sh", body), "M", workdir,
+                                                        limit=1, wall_limit=3 if name == "waiting" else 600)
         assert (status, message) == expected, name
-        assert seconds < 20
+        assert cpu >= 1 if name == "busy" else cpu < 1, (name, wall, cpu)
 
 
 def test_the_matrix_counts_each_type_per_stack_and_keeps_every_cell(tmp_path):
     info = {"python": "3.11.7", "numpy": "1", "pandas": "2", "scipy": "1", "torch": "2", "recbole": "1.2.1",
             "models": {"general": ["BPR", "NCL"], "sequential": ["DIN"], "context_aware": [], "knowledge_aware": []}}
-    cells = {"BPR": {"type": "general", "status": "ran", "seconds": 12.0, "message": ""},
-             "NCL": {"type": "general", "status": "refused", "seconds": 3.0, "message": "needs faiss | pip"},
+    cells = {"BPR": {"type": "general", "status": "ran", "seconds": 12.0, "cpu_seconds": 9.4, "message": ""},
+             "NCL": {"type": "general", "status": "refused", "seconds": 3.0, "cpu_seconds": 2.6,
+                     "message": "needs faiss | pip"},
              "DIN": {"type": "sequential", "status": "failed", "seconds": 300.0, "message": "did not finish"}}
     data = {"command": "python -m benchmarks.model_zoo", "limit": 300, "interactions": 10000, "jobs": 1, "cores": 2,
             "stacks": {"py3.11": {"info": info, "cells": cells}}}
     text = "\n".join(model_zoo.report_lines(data))
     assert "| general | 1 / 1 / 0 of 2 |" in text and "| sequential | 0 / 0 / 1 of 1 |" in text
-    assert "| NCL | refused 3 s: needs faiss \\| pip |" in text  # a | in a message does not split the table
-    assert f"| DIN ({model_zoo.SAMPLED['DIN'][0]} ratings) | failed 300 s: did not finish |" in text
+    assert "| BPR | ran 9 s CPU (12 s wall) |" in text
+    assert "| NCL | refused 3 s CPU (3 s wall): needs faiss \\| pip |" in text  # a | in a message does not split the table
+    assert f"| DIN ({model_zoo.SAMPLED['DIN'][0]} ratings) | failed 300 s wall: did not finish |" in text
     json.dumps(data)  # the raw data is plain JSON
 
 
