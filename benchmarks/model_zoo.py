@@ -241,7 +241,7 @@ def main(argv=None):
                                                       SAMPLED[model][0] if model in SAMPLED else args.interactions)
                 settings = [*MODEL_SETTINGS.get(model, ((), ""))[0]] + ([("val_interval", interval)] if interval else [])
                 cells.append((label, python, kind, model, settings))
-    cells.sort(key=lambda cell: (TYPES.index(cell[2]), cell[3]))  # each model on every stack in turn
+    cells.sort(key=lambda cell: (kinds.index(cell[2]), cell[3]))  # in the order of --types, each model on every stack in turn
     with tempfile.TemporaryDirectory(prefix="model_zoo-") as tmp, ThreadPoolExecutor(args.jobs) as pool:
         def run_one(label, python, kind, model, settings):
             workdir = Path(tmp) / label / model
