@@ -162,7 +162,7 @@ def report_lines(data):
     stacks = data["stacks"]
     labels = list(stacks)
     lines = ["# RecBole's models through the plugin's runner, one epoch each", "",
-             f"Made by `{data['command']}` (run niced, `OMP_NUM_THREADS=1`, {data.get('jobs', 1)} model(s) at a time, a limit of "
+             "Made by " + ", then ".join(f"`{command}`" for command in data["commands"]) + " (run niced, `OMP_NUM_THREADS=1`, {data.get('jobs', 1)} model(s) at a time, a limit of "
              f"{data['limit']} s of the run's own CPU time a model, on {data['cores']} CPU cores shared with other work: "
              "a niced run there waits most of its wall time, so CPU seconds are what compare). Every class of RecBole "
              "1.2.1's model packages, run as `python run_recbole_fame.py --model=<M> --dataset=ml-100k --epochs=1` "
@@ -212,6 +212,10 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="the markdown matrix; its JSON beside it")
     parser.add_argument("--jobs", type=int, default=1, help="models run at once (each on one thread)")
     parser.add_argument("--resume", action="store_true", help="keep the cells the JSON beside --out already holds")
+    parser.add_argument("--merge", nargs="+", default=[], metavar="JSON",
+                        help="the cells (and commands) of other runs' JSONs join these (later ones win)")
+    parser.add_argument("--render", action="store_true",
+                        help="only write the matrix of the JSON beside --out (and --merge's), running nothing")
     args = parser.parse_args(argv)
     command = " ".join([parser.prog] + (argv if argv is not None else sys.argv[1:]))
     # a path relative to here (.venv/bin/python) still names the venv's interpreter from the runs' own folders
@@ -221,10 +225,20 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown types {unknown}: use {TYPES}")
     json_out = Path(os.path.splitext(args.out)[0] + ".json") if args.out else None
-    data = {"stacks": {}}
-    if args.resume and json_out and json_out.is_file():
+    data = {"stacks": {}, "commands": []}
+    if (args.resume or args.render) and json_out and json_out.is_file():
         data = json.loads(json_out.read_text())
-    data.update(command=command, limit=args.limit, interactions=args.interactions, jobs=args.jobs, cores=os.cpu_count())
+    data.setdefault("commands", [data.pop("command")] if "command" in data else [])
+    for path in args.merge:
+        other = json.loads(Path(path).read_text())
+        for label, stack in other["stacks"].items():
+            data["stacks"].setdefault(label, {"info": stack["info"], "cells": {}})["cells"].update(stack["cells"])
+        data["commands"] += [c for c in other.get("commands", [other.get("command")]) if c not in data["commands"]]
+    data["commands"].append(command)
+    if args.render:
+        write_report(report_lines(data), args.out, data)
+        return
+    data.update(limit=args.limit, interactions=args.interactions, jobs=args.jobs, cores=os.cpu_count())
     wanted = set(args.models.split(",")) if args.models else None
     cells = []  # (stack label, python, type, model, settings)
     for python in pythons:

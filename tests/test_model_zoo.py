@@ -48,7 +48,7 @@ def test_the_matrix_counts_each_type_per_stack_and_keeps_every_cell(tmp_path):
              "NCL": {"type": "general", "status": "refused", "seconds": 3.0, "cpu_seconds": 2.6,
                      "message": "needs faiss | pip"},
              "DIN": {"type": "sequential", "status": "failed", "seconds": 300.0, "message": "did not finish"}}
-    data = {"command": "python -m benchmarks.model_zoo", "limit": 300, "interactions": 10000, "jobs": 1, "cores": 2,
+    data = {"commands": ["python -m benchmarks.model_zoo"], "limit": 300, "interactions": 10000, "jobs": 1, "cores": 2,
             "stacks": {"py3.11": {"info": info, "cells": cells}}}
     text = "\n".join(model_zoo.report_lines(data))
     assert "| general | 1 / 1 / 0 of 2 |" in text and "| sequential | 0 / 0 / 1 of 1 |" in text
@@ -63,3 +63,19 @@ def test_the_smaller_data_is_the_earliest_ratings(tmp_path):
                                             "1\t1\t5\t30\n2\t1\t4\t10\n3\t2\t3\t20\n")
     assert model_zoo.first_interactions_setting(tmp_path, 2) == str({"timestamp": "[0,20]"})
     assert model_zoo.first_interactions_setting(tmp_path, 0) is None
+
+
+def test_render_writes_the_matrix_of_merged_runs_without_running_anything(tmp_path):
+    info = {"python": "3.13.0", "numpy": "2", "pandas": "3", "scipy": "1.18", "torch": "2.14", "recbole": "1.2.1",
+            "models": {"general": ["BPR"], "sequential": ["GRU4Rec"], "context_aware": [], "knowledge_aware": []}}
+    run = {"limit": 300, "interactions": 10000, "jobs": 4, "cores": 2}
+    cell = {"status": "ran", "seconds": 20.0, "cpu_seconds": 9.0, "message": ""}
+    (tmp_path / "zoo.json").write_text(json.dumps(dict(run, commands=["zoo --types general"], stacks={
+        "py3.13": {"info": info, "cells": {"BPR": dict(cell, type="general")}}})))
+    (tmp_path / "seq.json").write_text(json.dumps(dict(run, commands=["zoo --types sequential"], stacks={
+        "py3.13": {"info": info, "cells": {"GRU4Rec": dict(cell, type="sequential")}}})))
+    model_zoo.main(["--out", str(tmp_path / "zoo.md"), "--render", "--merge", str(tmp_path / "seq.json")])
+    text = (tmp_path / "zoo.md").read_text()
+    assert "| general | 1 / 0 / 0 of 1 |" in text and "| sequential | 1 / 0 / 0 of 1 |" in text
+    assert text.index("`zoo --types general`") < text.index("`zoo --types sequential`") < text.index("--render")
+    assert set(json.loads((tmp_path / "zoo.json").read_text())["stacks"]["py3.13"]["cells"]) == {"BPR", "GRU4Rec"}
