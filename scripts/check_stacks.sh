@@ -42,6 +42,7 @@ for version in $PYTHONS; do
     python=$(find_python "$version") || python=
     if [ -z "$python" ]; then
         echo "py$version: no python$version on PATH nor in pyenv; skipped" | tee "$log"
+        echo "| $version | no python$version found | not run |" >> "$SUMMARY"
         status=1
         continue
     fi
