@@ -144,7 +144,7 @@ def run_cell(python, model, workdir, limit, settings=(), wall_limit=None):
 
 def cell_text(cell):
     if cell is None:
-        return "-"
+        return "not reached"
     if cell.get("cpu_seconds") is None:  # cells of a run that counted wall time only
         text = f"{cell['status']} {cell['seconds']:.0f} s wall"
     else:
@@ -182,7 +182,9 @@ def report_lines(data):
         for label in labels:
             models = stacks[label]["info"]["models"][kind]
             c = counts([stacks[label]["cells"][m] for m in models if m in stacks[label]["cells"]])
-            row.append(f"{c['ran']} / {c['refused']} / {c['failed']} of {len(models)}")
+            missing = len(models) - sum(c.values())
+            row.append(f"{c['ran']} / {c['refused']} / {c['failed']} of {len(models)}"
+                       + (f" ({missing} not reached)" if missing else ""))
         lines.append(f"| {kind.replace('_', '-')} | " + " | ".join(row) + " |")
     for kind in TYPES:
         models = sorted({m for label in labels for m in stacks[label]["info"]["models"][kind]})
