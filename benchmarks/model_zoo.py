@@ -162,9 +162,11 @@ def report_lines(data):
     stacks = data["stacks"]
     labels = list(stacks)
     lines = ["# RecBole's models through the plugin's runner, one epoch each", "",
-             "Made by " + ", then ".join(f"`{command}`" for command in data["commands"]) + " (run niced, `OMP_NUM_THREADS=1`, {data.get('jobs', 1)} model(s) at a time, a limit of "
+             "Made by " + ", then ".join(f"`{command}`" for command in data["commands"])
+             + " (niced, `OMP_NUM_THREADS=1`, `--jobs` models at a time, a limit of "
              f"{data['limit']} s of the run's own CPU time a model, on {data['cores']} CPU cores shared with other work: "
-             "a niced run there waits most of its wall time, so CPU seconds are what compare). Every class of RecBole "
+             "a niced run there waits most of its wall time, so CPU seconds are what compare; cells with wall seconds "
+             "only come from a run that counted wall time). Every class of RecBole "
              "1.2.1's model packages, run as `python run_recbole_fame.py --model=<M> --dataset=ml-100k --epochs=1` "
              f"(train one epoch, validate, test) on RecBole's own ml-100k (with its .kg and .link files), "
              + (f"its {data['interactions']} earliest ratings (`--val_interval` on the timestamp). " if data["interactions"]
