@@ -13,6 +13,9 @@ multi-process training, ``exist_ok`` folders) live in the plugin's trainer class
 
 For a pipeline that keeps RecBole's own ``Trainer``, :func:`patch_recbole` applies the same fixes to
 RecBole's ``Trainer`` class (and so to its subclasses), once, when called.
+
+The runner (:mod:`recbole_fame.quick_start`) applies :func:`add_scipy_dok_update` before it builds a model: scipy
+1.13 removed ``dok_matrix._update``, with which RecBole's graph models fill their adjacency matrix.
 """
 
 import contextlib
@@ -34,6 +37,21 @@ def add_numpy_aliases():
     for name, value in _NUMPY_ALIASES:
         if name not in np.__dict__:
             setattr(np, name, value)
+
+
+def _dok_update(self, data):
+    """scipy < 1.13's ``dok_matrix._update``: store ``data`` ({(row, column): value}) without checks."""
+    self._dict.update(data)
+
+
+def add_scipy_dok_update():
+    """Add back ``scipy.sparse.dok_matrix._update`` where scipy >= 1.13 removed it (it keeps its entries in
+    ``_dict`` there): RecBole 1.2.1's LightGCN, NGCF, NCL, GCMC, SpectralCF, KGIN and MCCLK build their adjacency
+    matrix with it. Nothing that exists is rebound; applied by the runner, not by importing recbole_fame."""
+    import scipy.sparse
+
+    if not hasattr(scipy.sparse.dok_matrix, "_update") and hasattr(scipy.sparse.dok_matrix((1, 1)), "_dict"):
+        scipy.sparse.dok_matrix._update = _dok_update
 
 
 @contextlib.contextmanager

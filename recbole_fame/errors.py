@@ -37,6 +37,10 @@ class UnknownModelError(RecBoleFameError, ValueError):
     """Neither the plugin nor RecBole defines a model of that name."""
 
 
+class MissingPackageError(RecBoleFameError, ImportError):
+    """A model needs a package that is not installed (RecBole does not declare it)."""
+
+
 class TrainingDivergedError(RecBoleFameError, ValueError):
     """The training loss became NaN or infinite."""
 

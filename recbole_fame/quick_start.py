@@ -17,12 +17,12 @@ from logging import getLogger
 import torch.distributed as dist
 from recbole.utils import get_environment, init_seed, set_color
 
-from recbole_fame.compat import init_logger
+from recbole_fame.compat import add_scipy_dok_update, init_logger
 from recbole_fame.config import Config
 from recbole_fame.console import brief_console, log_file, result_names, summary_text
 from recbole_fame.data.utils import create_dataset, data_preparation
 from recbole_fame.errors import CheckpointError, ConfigurationError, RecBoleFameError
-from recbole_fame.registry import get_model, get_trainer
+from recbole_fame.registry import check_model_packages, get_model, get_trainer
 from recbole_fame.results import plain_numbers
 from recbole_fame.training_state import last_checkpoint_file
 
@@ -37,13 +37,24 @@ def remove_last_checkpoint(config, last_file, saved=True):
 
 
 def make_config(**kwargs):
-    """The plugin's Config, with RecBole's own configuration errors turned into one clear message."""
+    """The plugin's Config, with RecBole's own configuration errors turned into one clear message, and the
+    packages the model needs beyond RecBole's checked."""
     try:
-        return Config(**kwargs)
+        config = Config(**kwargs)
     except RecBoleFameError:
         raise
     except (SyntaxError, KeyError, ValueError, TypeError, NotImplementedError, FileNotFoundError) as error:
         raise ConfigurationError(f"invalid configuration: {error}") from error
+    check_model_packages(config)
+    return config
+
+
+def build_model(config, dataset):
+    """The model of ``config`` on the training ``dataset``, seeded, on its device; RecBole's graph models get back
+    the scipy method they build their adjacency matrix with (:func:`recbole_fame.compat.add_scipy_dok_update`)."""
+    add_scipy_dok_update()
+    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+    return get_model(config["model"])(config, dataset).to(config["device"])
 
 
 def run(model, dataset, config_file_list=None, config_dict=None, saved=True, nproc=1, world_size=-1,
@@ -121,8 +132,7 @@ def _train_and_test(config, saved):
     logger.info(dataset)
     train_data, valid_data, test_data = data_preparation(config, dataset)
 
-    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
-    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    model = build_model(config, train_data._dataset)
     logger.info(model)
 
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
@@ -174,8 +184,7 @@ def objective_function(config_dict=None, config_file_list=None, saved=True):
     logging.basicConfig(level=logging.ERROR)
     dataset = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, dataset)
-    init_seed(config["seed"], config["reproducibility"])
-    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    model = build_model(config, train_data._dataset)
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     best_valid_score, best_valid_result = trainer.fit(train_data, valid_data, verbose=False, saved=saved)
     test_result = trainer.evaluate(test_data, load_best_model=saved)
@@ -222,8 +231,7 @@ def load_data_and_model(model_file, trust_checkpoint=False, checkpoint_dir="save
     init_logger(config)
     dataset = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, dataset)
-    init_seed(config["seed"], config["reproducibility"])
-    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    model = build_model(config, train_data._dataset)
     model.load_state_dict(checkpoint["state_dict"])
     model.load_other_parameter(checkpoint.get("other_parameter"))
     return config, model, dataset, train_data, valid_data, test_data

@@ -18,6 +18,7 @@ def check_dataset_files(config):
     inter_file = os.path.join(data_path, f"{dataset}.inter")
     if os.path.isfile(inter_file):
         check_inter_header(config, inter_file)
+        check_model_files(config)
         return
     try:
         from recbole_fame.prepare import prepare_hint
@@ -30,6 +31,35 @@ def check_dataset_files(config):
         f"recbole_fame never downloads datasets. To create it: {hint}. "
         "Or point --data_path at the folder that holds <dataset>/<dataset>.inter."
     )
+
+
+def reads_knowledge_graph(config):
+    """Whether RecBole builds the model's dataset from a knowledge graph (its knowledge-aware models, and KSR)."""
+    from recbole.data.dataset import KnowledgeBasedDataset
+
+    from recbole_fame.data.dataset import recbole_dataset_class
+
+    return issubclass(recbole_dataset_class(config), KnowledgeBasedDataset)
+
+
+def check_model_files(config):
+    """The files the model reads beside the interactions: a knowledge graph's ``.kg`` and ``.link``, and the
+    ``additional_feat_suffix`` files (GRU4RecKG's and KSR's pretrained entity embeddings, ``.ent``); one
+    :class:`DatasetNotFoundError` naming the missing ones, where RecBole would fail with a traceback."""
+    data_path, dataset, model = os.path.normpath(config["data_path"]), config["dataset"], config["model"]
+    needed = {}
+    if reads_knowledge_graph(config):
+        needed["kg"] = "the knowledge graph: head_id:token, relation_id:token, tail_id:token"
+        needed["link"] = "the items' entities: item_id:token, entity_id:token"
+    for suffix in config["additional_feat_suffix"] or []:
+        needed[suffix] = f"additional_feat_suffix; columns as load_col['{suffix}'] says"
+    missing = {suffix: why for suffix, why in needed.items()
+               if not os.path.isfile(os.path.join(data_path, f"{dataset}.{suffix}"))}
+    if missing:
+        files = "; ".join(f"{dataset}.{suffix} ({why})" for suffix, why in missing.items())
+        raise DatasetNotFoundError(
+            f"{model} reads files that dataset '{dataset}' lacks in {data_path}: {files}. Add them as RecBole atomic "
+            f"files, or run a model that needs only {dataset}.inter (e.g. BPR, SASRec, FAME).")
 
 
 def check_inter_header(config, inter_file):
