@@ -25,8 +25,7 @@ def row(table, protocol, metric):  # protocol "" for the rows of run details
     return [c.strip() for c in line.strip("|").split("|")][2:]
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def two_seeds_of_two_models(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("protocol")
     out = tmp / "out"
     for seed in (1, 2):
@@ -34,6 +33,18 @@ def runs(tmp_path_factory):
              "eval_exclude_history=True", f"checkpoint_dir={tmp / 'saved'}", "--models",
              "SASRec=SASRecSeq:n_heads=2; FAME=FAME:n_heads=2,num_experts=2"], cwd=tmp)
     return tmp, out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Runs the tests read and leave as they are."""
+    return two_seeds_of_two_models(tmp_path_factory)
+
+
+@pytest.fixture
+def runs_to_remove_from(tmp_path_factory):
+    """Runs of the test's own, whose checkpoints and ranks it removes."""
+    return two_seeds_of_two_models(tmp_path_factory)
 
 
 def test_table_has_both_protocols_ranks_beside_the_runs_and_a_pooled_paired_test(runs):
@@ -57,8 +68,8 @@ def test_table_has_both_protocols_ranks_beside_the_runs_and_a_pooled_paired_test
     assert row(table, "kept", "NDCG@10 paired vs SASRec, per seed")[1].startswith("1: ")
 
 
-def test_table_rebuilds_from_the_kept_ranks_and_from_the_json_once_checkpoints_are_gone(runs):
-    tmp, out = runs
+def test_table_rebuilds_from_the_kept_ranks_and_from_the_json_once_checkpoints_are_gone(runs_to_remove_from):
+    tmp, out = runs_to_remove_from
     files = sorted(str(p) for p in out.glob("*-seed*.json"))
     before = run(["benchmarks.protocol_table", "--baseline", "SASRec", *files], cwd=tmp)
     for checkpoint in (tmp / "saved").glob("*.pth"):
