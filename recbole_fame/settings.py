@@ -17,14 +17,17 @@ that names it:
   yaml has them) must be integers >= 1, and a model whose own yaml has both ``hidden_size`` and ``n_heads`` (SASRec, BERT4Rec, FAME, ...) needs the
   first divisible by the second;
 * settings that make RecBole unpickle a file (``dataset_save_path``, ``dataloaders_save_path``) or
-  ``torch.load`` one (RecBole models' pre-training files) follow the checkpoint trust rule of
-  :mod:`recbole_fame.checkpoint`: inside ``checkpoint_dir``, or anywhere with ``trust_checkpoint: True``.
+  ``torch.load`` one (RecBole models' pre-training files), and the files RecBole unpickles from ``checkpoint_dir``
+  unasked, follow the checkpoint trust rule of :mod:`recbole_fame.checkpoint`: inside ``checkpoint_dir``, or
+  anywhere with ``trust_checkpoint: True``; a config file alone can neither opt in nor move ``checkpoint_dir``'s
+  boundary (``trust_checkpoint: True`` in a file stops the run, to be confirmed on the command line).
 """
 
 import math
 import os
 import re
 
+from recbole_fame.checkpoint import _inside, refusal, set_by_a_file_only, trust_rule
 from recbole_fame.errors import ConfigurationError
 
 #: Every boolean setting the plugin or RecBole's trainer, dataloaders and dataset read.
@@ -83,11 +86,6 @@ def _is_int(value):
 
 def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _inside(path, folder):
-    path, folder = os.path.realpath(path), os.path.realpath(folder)
-    return os.path.commonpath([path, folder]) == folder
 
 
 def check_booleans(config, cfg):
@@ -168,28 +166,62 @@ def check_metrics(cfg):
         )
 
 
-def check_pickled_files(config):
-    """Refuse a setting that would make RecBole unpickle a file from outside ``checkpoint_dir`` without the opt-in
-    (``config``: a Config or a plain dict of settings)."""
+def recbole_default_pickles(config):
+    """The files RecBole unpickles from ``checkpoint_dir`` when they exist, with no setting naming them: the saved
+    dataset (``<dataset>-<dataset class>.pth``, read by ``create_dataset``) and dataloaders
+    (``<dataset>-for-<model>-dataloader.pth``, read by ``data_preparation``)."""
     get = config.get if isinstance(config, dict) else (lambda key: config[key] if key in config else None)
-    if get("trust_checkpoint") is True:
+    folder, dataset, model = get("checkpoint_dir") or "saved", get("dataset"), get("model")
+    if not (isinstance(folder, (str, os.PathLike)) and isinstance(dataset, str) and isinstance(model, str)):
+        return []
+    classes = (f"{model}Dataset", "Dataset", "SequentialDataset", "KnowledgeBasedDataset")
+    names = [f"{dataset}-{name}.pth" for name in classes] + [f"{dataset}-for-{model}-dataloader.pth"]
+    return [path for path in (os.path.join(folder, name) for name in names) if os.path.isfile(path)]
+
+
+def check_pickled_files(config, sources=None):
+    """Refuse a setting, or a file of RecBole's in ``checkpoint_dir``, that would make RecBole unpickle a file from
+    outside the trust boundary without the opt-in (``config``: a Config or a plain dict of settings; ``sources``:
+    the Config that tells where each setting came from, :func:`recbole_fame.checkpoint.trust_rule`)."""
+    rule = trust_rule(config, sources)
+    if rule.anywhere:
         return
-    checkpoint_dir = get("checkpoint_dir") or "saved"
+    get = config.get if isinstance(config, dict) else (lambda key: config[key] if key in config else None)
     for key, why in PICKLED_FILE_SETTINGS.items():
         path = get(key)
         if not path or not isinstance(path, (str, os.PathLike)):
             continue
-        if not _inside(path, checkpoint_dir):
-            raise ConfigurationError(
-                f"Refusing {key}={path}: {why}, and a Python pickle can run code when it is loaded; the file is not "
-                f"in the run's checkpoint_dir ({checkpoint_dir}), so nothing was read. Move it there, or opt in if you "
-                "trust where it came from: trust_checkpoint: True (--trust_checkpoint=True)."
-            )
+        if not _inside(path, rule.folder):
+            raise ConfigurationError(refusal(f"{key}={path}", f"{why}, and a Python pickle can run code when it is "
+                                             "loaded", rule))
+    for path in recbole_default_pickles(config):
+        if not _inside(path, rule.folder):
+            raise ConfigurationError(refusal(path, "RecBole unpickles this file of checkpoint_dir when it exists, and "
+                                             "a Python pickle can run code when it is loaded", rule))
+
+
+def check_trust_from_files(config):
+    """``trust_checkpoint: True`` from a config file alone stops the run: the opt-in is the user's, on the command
+    line or in ``config_dict``, never a shared file's."""
+    file = set_by_a_file_only(config, "trust_checkpoint")
+    if file is None:
+        return
+    try:
+        opted_in = parse_bool("trust_checkpoint", config.file_config_dict["trust_checkpoint"])
+    except ConfigurationError:
+        return  # not a boolean: check_booleans says so
+    if opted_in:
+        raise ConfigurationError(
+            f"{file} sets trust_checkpoint: True, and the opt-in to unpickle "
+            "files from outside checkpoint_dir is taken from the command line or config_dict only (a shared config "
+            "file must not decide what code runs): confirm it with --trust_checkpoint=True, or remove it from the file."
+        )
 
 
 def validate(config, cfg):
     """Every check above on ``cfg``, the final settings of the Config ``config`` before RecBole reads them (in
     place: booleans become real bools)."""
+    check_trust_from_files(config)
     check_booleans(config, cfg)
     check_numbers(config, cfg)
-    check_pickled_files(cfg)
+    check_pickled_files(dict(cfg, model=config.model, dataset=config.dataset), sources=config)

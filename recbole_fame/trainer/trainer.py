@@ -8,7 +8,8 @@ is RecBole's ``Trainer`` with them. Nothing of RecBole itself is changed (for Re
 * Checkpoints load on torch >= 2.6, which loads with ``weights_only=True`` by default and so fails on
   RecBole's checkpoints (they pickle the whole ``Config``): ``evaluate(load_best_model=True)`` and
   ``resume_checkpoint`` read them with :func:`recbole_fame.checkpoint.load_recbole_checkpoint`, which
-  unpickles only files in the run's own ``checkpoint_dir`` (or anywhere after ``trust_checkpoint: True``).
+  unpickles only files in the run's own ``checkpoint_dir``, the best checkpoints this trainer wrote itself
+  (``written_checkpoints``), or anything after ``trust_checkpoint: True``.
 * Exact resume: besides the best checkpoint, a last-epoch checkpoint with the random states
   (``<best>-last.pth``, :mod:`recbole_fame.training_state`), which ``resume_checkpoint`` restores.
 * Unique checkpoint names: RecBole names the best checkpoint after the model and the second the trainer was
@@ -98,6 +99,7 @@ class RecBoleFameTrainerMixin:
             self.model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
             self.distributed_model = DistributedDataParallel(self.model)
         self.saves_checkpoints = True
+        self.written_checkpoints = set()  # real paths of the best checkpoints this trainer wrote
         self.checkpoint_name_claimed = False
         self.resume_states = None
         self.last_checkpoint_epoch = None
@@ -202,6 +204,7 @@ class RecBoleFameTrainerMixin:
             if os.path.isfile(saved_model_file) and os.path.getsize(saved_model_file) == 0:
                 os.remove(saved_model_file)
             raise
+        self.written_checkpoints.add(os.path.realpath(saved_model_file))
         if verbose:
             self.logger.info(set_color("Saving current", "blue") + f": {saved_model_file}")
 
@@ -255,7 +258,9 @@ class RecBoleFameTrainerMixin:
     def _load_best_model(self, model_file=None):
         """Load the best checkpoint (or ``model_file``) with the trusted loader."""
         checkpoint_file = model_file or self.saved_model_file
-        checkpoint = load_recbole_checkpoint(checkpoint_file, self.config, map_location=self.device)
+        written = os.path.realpath(checkpoint_file) in getattr(self, "written_checkpoints", ())
+        checkpoint = load_recbole_checkpoint(checkpoint_file, self.config, map_location=self.device,
+                                             written_by_this_run=written)
         self.model.load_state_dict(checkpoint["state_dict"])
         self.model.load_other_parameter(checkpoint.get("other_parameter"))
         self.logger.info(f"Loading model structure and parameters from {checkpoint_file}")
