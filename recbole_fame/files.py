@@ -131,6 +131,14 @@ def atomic_write(targets):
                 os.remove(tmp)
 
 
+def check_writable_folder(folder):
+    """Create ``folder`` (and the folders above it) if missing, then create and remove a temporary file in it; an
+    OSError says why the folder cannot be written (``FileExistsError`` when it is a file, ``NotADirectoryError``
+    when a folder above it is)."""
+    os.makedirs(folder, exist_ok=True)
+    os.remove(create_temporary(Path(folder) / "write-check"))
+
+
 def write_bytes(path, data):
     """Write ``data`` to the file ``path`` and flush it to disk."""
     with open(path, "wb") as f:

@@ -21,7 +21,7 @@ from recbole_fame.data.utils import create_dataset, data_preparation
 from recbole_fame.errors import ConfigurationError, RecBoleFameError
 from recbole_fame.registry import get_model, get_trainer
 from recbole_fame.results import plain_numbers
-from recbole_fame.training_state import last_checkpoint_file
+from recbole_fame.training_state import check_checkpoint_dir, last_checkpoint_file
 
 
 def remove_last_checkpoint(config, last_file, saved=True):
@@ -113,6 +113,8 @@ def _train_and_test(config, saved):
     logger = getLogger()
     logger.info(sys.argv)
     logger.info(config)
+    if saved:
+        check_checkpoint_dir(config)  # before the data is read (the trainer checks again when it is built)
 
     dataset = create_dataset(config)
     logger.info(dataset)
@@ -169,6 +171,8 @@ def objective_function(config_dict=None, config_file_list=None, saved=True):
         logger.removeHandler(handler)
     init_logger(config)
     logging.basicConfig(level=logging.ERROR)
+    if saved:
+        check_checkpoint_dir(config)
     dataset = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, dataset)
     init_seed(config["seed"], config["reproducibility"])

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from recbole_fame.errors import OutputError, output_error
-from recbole_fame.files import atomic_write, default_file_mode
+from recbole_fame.files import atomic_write, check_writable_folder, default_file_mode
 
 # the attributes of RecBole's training dataloaders that hold torch generators (RecBole's shuffling
 # generator and the length-bucketed loader's own)
@@ -59,6 +59,32 @@ TRAINING_KEYS = ("seed", "learning_rate", "learner", "weight_decay", "train_batc
                  "train_exclude_history")
 
 
+CHECKPOINT_DIR_FIX = "set checkpoint_dir to another folder (--checkpoint_dir=...)"
+
+
+def check_checkpoint_dir(config):
+    """Before a run trains: its ``checkpoint_dir`` can be created and written to, else one
+    :class:`~recbole_fame.errors.OutputError` naming the folder and the fix (a run used to fail at its first
+    checkpoint, after an epoch of training, with an OSError traceback)."""
+    folder = config["checkpoint_dir"] or "saved"
+    try:
+        check_writable_folder(folder)
+    except FileExistsError as error:
+        raise OutputError(f"checkpoint_dir {folder} is a file, not a folder, so the run's checkpoints cannot be "
+                          f"written there: move the file, or {CHECKPOINT_DIR_FIX}.") from error
+    except NotADirectoryError as error:
+        raise OutputError(f"checkpoint_dir {folder} cannot be created: a folder above it is a file. Move the file, "
+                          f"or {CHECKPOINT_DIR_FIX}.") from error
+    except OSError as error:
+        raise output_error("the run's checkpoints into", folder, error, CHECKPOINT_DIR_FIX) from error
+
+
+def forget_empty_claim(path):
+    """Remove ``path`` if it is still the empty file that claimed the name (after its first write failed)."""
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        os.remove(path)
+
+
 def claim_checkpoint_name(trainer):
     """Make the trainer's best-checkpoint name its own before the run first writes it.
 
@@ -81,6 +107,8 @@ def claim_checkpoint_name(trainer):
         except FileExistsError:
             number += 1
             candidate = f"{stem}-{number}{extension}"
+        except OSError as error:  # the folder became read-only, or the disk is full, since check_checkpoint_dir
+            raise output_error("the best checkpoint", candidate, error, CHECKPOINT_DIR_FIX) from error
     if candidate != trainer.saved_model_file:
         trainer.logger.warning(f"{trainer.saved_model_file} belongs to another run (started in the same second); "
                                f"this run's best checkpoint is {candidate}")
@@ -93,7 +121,7 @@ def save_checkpoint_file(state, path, what):
     beside it, moved into place when complete, so that a failed write (a full disk, a kill) leaves the
     previous file as it was and no partial file. A failure is one :class:`~recbole_fame.errors.OutputError`
     naming the file (``what``: e.g. "the best checkpoint") and the fix."""
-    fix = "set checkpoint_dir to another folder (--checkpoint_dir=...)"
+    fix = CHECKPOINT_DIR_FIX
     try:
         atomic_write([(path, lambda tmp: torch.save(state, tmp, pickle_protocol=4))])
     except OSError as error:

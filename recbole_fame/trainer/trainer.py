@@ -28,7 +28,8 @@ is RecBole's ``Trainer`` with them. Nothing of RecBole itself is changed (for Re
   after ``fit``.
 * Several processes on CPU (gloo): RecBole builds ``DistributedDataParallel(model, device_ids=[local_rank])``,
   which torch accepts for GPU modules only; on CPU it is built without ``device_ids``.
-* The ``checkpoint_dir`` is created with ``exist_ok`` (RecBole's ``ensure_dir`` races between processes).
+* The ``checkpoint_dir`` is created with ``exist_ok`` (RecBole's ``ensure_dir`` races between processes) and
+  checked writable when the trainer is built, before training (:func:`recbole_fame.training_state.check_checkpoint_dir`).
 * The evaluation collector is :class:`recbole_fame.collector.Collector`: RecBole's, without its dense
   [users, items] positive-item matrix where every row has one positive (sequential full sort); the same results.
 
@@ -89,7 +90,7 @@ class RecBoleFameTrainerMixin:
     that :func:`recbole_fame.compat.patch_recbole` can apply the same code to RecBole's ``Trainer``."""
 
     def __init__(self, config, model):
-        os.makedirs(config["checkpoint_dir"], exist_ok=True)
+        training_state.check_checkpoint_dir(config)
         with _cpu_distributed_model_deferred(config, model) as deferred:
             super().__init__(config, model)
         self._init_plugin_state(deferred)
@@ -201,8 +202,7 @@ class RecBoleFameTrainerMixin:
             training_state.save_checkpoint_file(state, saved_model_file, "the best checkpoint")
         except BaseException:
             # a failed first write leaves no file: the empty one is only this run's claim of the name
-            if os.path.isfile(saved_model_file) and os.path.getsize(saved_model_file) == 0:
-                os.remove(saved_model_file)
+            training_state.forget_empty_claim(saved_model_file)
             raise
         self.written_checkpoints.add(os.path.realpath(saved_model_file))
         if verbose:
