@@ -154,3 +154,49 @@ def test_max_evals_caps_an_exhaustive_search(tmp_path, capsys):
     assert len(list((tmp_path / "saved").glob("*.pth"))) == 2  # each trial's best checkpoint, no -last.pth
     with pytest.raises(ConfigurationError, match="only with --tool=Hyperopt"):
         run_tuning("FAME", "tiny", str(params), str(tmp_path / "x.result"), tool="Ray", max_evals=2, settings=settings)
+
+
+TUNING_SETTINGS = ["--epochs=1", "--hidden_size=16", "--inner_size=32", "--n_layers=1", "--MAX_ITEM_LIST_LENGTH=10",
+                   "--state=ERROR", "--show_progress=False", "--use_gpu=False"]
+
+
+@pytest.fixture
+def trials_started(monkeypatch):
+    """The trials a tuning run started (each a call of objective_function)."""
+    import recbole_fame.quick_start as quick_start
+
+    started, original = [], quick_start.objective_function
+
+    def counting(*args, **kwargs):
+        started.append(kwargs.get("config_dict"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(quick_start, "objective_function", counting)
+    return started
+
+
+def output_file_case(tmp_path, monkeypatch, case):
+    if case == "below a file":
+        (tmp_path / "a-file").write_text("x")
+        return tmp_path / "a-file" / "out" / "t.result", "a folder above it is a file"
+    folder = tmp_path / "out"
+    folder.mkdir()
+    from tests.test_output_errors import denied_under
+
+    denied_under(monkeypatch, folder)
+    return folder / "t.result", f"the folder {folder} is not writable (Permission denied)"
+
+
+@pytest.mark.parametrize("case", ["below a file", "read-only"])
+def test_an_output_file_that_cannot_be_written_stops_tuning_before_the_first_trial(tmp_path, monkeypatch, capsys,
+                                                                                   trials_started, case):
+    import run_hyper
+
+    output, message = output_file_case(tmp_path, monkeypatch, case)
+    params = tmp_path / "grid.hyper"
+    params.write_text("n_heads choice [1,2]\n")
+    assert run_hyper.main(["--model=FAME", "--dataset=tiny", f"--params_file={params}", f"--output_file={output}",
+                           f"--data_path={TEST_DATA}", f"--checkpoint_dir={tmp_path / 'saved'}", *TUNING_SETTINGS]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "--output_file=" in err and "Traceback" not in err
+    assert trials_started == []

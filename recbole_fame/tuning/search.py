@@ -3,7 +3,7 @@
 import sys
 
 from recbole_fame.errors import ConfigurationError
-from recbole_fame.tuning.outputs import output_paths, plain, summary, write_json, write_text
+from recbole_fame.tuning.outputs import check_output_files, output_paths, plain, summary, write_json, write_text
 from recbole_fame.tuning.params import check_params_against_model, grid_size, read_params_file
 from recbole_fame.tuning.with_hyperopt import tune_with_hyperopt
 from recbole_fame.tuning.with_ray import tune_with_ray
@@ -42,6 +42,7 @@ def run_tuning(model, dataset, params_file, output_file, tool="Hyperopt", algo="
     fixed = dict(settings or {}, model=model, dataset=dataset)
     config = check_params_against_model(space, fixed, config_file_list)
     text_file, json_file = output_paths(output_file)
+    check_output_files(text_file, json_file)  # before the first trial, whose result would be lost
     header = {
         "model": model, "dataset": dataset, "tool": tool, "algo": algo, "params_file": params_file,
         "space": {name: {"type": kind, "values": values} for name, (kind, values) in space.items()},
