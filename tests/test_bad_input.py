@@ -366,3 +366,27 @@ def test_binary_interaction_file_is_one_error(monkeypatch, capsys, tmp_path):
     assert run_main(monkeypatch, "--model=FAME", "--dataset=broken", *tiny(data_path=tmp_path)) == 2
     err = capsys.readouterr().err
     assert "its header line is not utf-8 text" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        ("u1\ti22\tnan", "the time column timestamp holds 'nan'"),
+        ("u1\ti22\t", "the time column timestamp is empty"),
+        ("u1\ti22\tinf", "the time column timestamp holds 'inf'"),
+        ("u1\ti22", "the line has 2 fields and the header 3"),
+        ("u1\ti22\t1001109\t5", "the line has 4 fields and the header 3"),
+    ],
+)
+def test_a_row_without_a_usable_time_or_with_other_fields_names_file_line_and_value(monkeypatch, capsys, tmp_path,
+                                                                                    row, message):
+    """A NaN or empty time used to be filled in with the mean time (reordering that user's sequence) and a row with
+    more fields than the header ended in a pandas traceback."""
+    folder = tiny_copy(tmp_path)
+    inter = folder / "broken.inter"
+    lines = inter.read_text().splitlines()
+    lines[6] = row
+    inter.write_text("\n".join(lines) + "\n")
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=broken", *tiny(data_path=tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert f"{inter}, line 7: {message}" in err and "Traceback" not in err
