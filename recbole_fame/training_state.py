@@ -29,7 +29,7 @@ import random
 import numpy as np
 import torch
 
-from recbole_fame.errors import OutputError, output_error
+from recbole_fame.errors import CheckpointError, OutputError, output_error
 from recbole_fame.files import atomic_write, check_writable_folder, default_file_mode
 
 # the attributes of RecBole's training dataloaders that hold torch generators (RecBole's shuffling
@@ -130,6 +130,49 @@ def save_checkpoint_file(state, path, what):
         raise OutputError(f"Cannot write {what} {path}: {error}. Nothing was left half-written (the previous "
                           f"file, if any, is as it was); free some disk space or {fix}.") from error
     return path
+
+
+#: settings that shape a model's weights (besides the model yaml's own, which are compared too)
+MODEL_SHAPE_KEYS = ("hidden_size", "embedding_size", "n_heads", "n_layers", "inner_size", "num_experts",
+                    "MAX_ITEM_LIST_LENGTH")
+
+
+def _get(config, key):
+    return config[key] if key in config else None
+
+
+def weights_mismatch(saved_state, own_state):
+    """The first weight whose shape differs between a checkpoint's state dict and the model's, or that only one of
+    them has, as a phrase; None when every weight fits."""
+    for name, tensor in own_state.items():
+        if name not in saved_state:
+            return f"the checkpoint has no {name}"
+        if tuple(saved_state[name].shape) != tuple(tensor.shape):
+            return f"{name} is {list(saved_state[name].shape)} in the checkpoint and {list(tensor.shape)} here"
+    extra = [name for name in saved_state if name not in own_state]
+    return f"the checkpoint has {extra[0]}, which this model lacks" if extra else None
+
+
+def check_weights_fit(resume_file, checkpoint, model, config):
+    """A checkpoint whose weights do not fit ``model`` is one CheckpointError naming the settings that differ (a
+    load_state_dict size-mismatch traceback otherwise)."""
+    mismatch = weights_mismatch(checkpoint["state_dict"], model.state_dict())
+    if mismatch is None:
+        return
+    saved_config = checkpoint["config"]
+    keys = list(MODEL_SHAPE_KEYS) + sorted(set(getattr(config, "_recbole_fame_model_keys", ())) - set(MODEL_SHAPE_KEYS))
+    changed = [(key, _get(saved_config, key), _get(config, key)) for key in keys
+               if _get(saved_config, key) != _get(config, key) and _get(saved_config, key) is not None]
+    if not changed:
+        raise CheckpointError(f"Cannot resume from {resume_file}: its weights do not fit this model ({mismatch}), "
+                              "though no model setting differs: the dataset's items or users have changed since. "
+                              "Train without --resume_from.")
+    raise CheckpointError(
+        f"Cannot resume from {resume_file}: it was trained with other model sizes "
+        f"({'; '.join(f'{key} {old!r} -> {new!r}' for key, old, new in changed)}), so its weights do not fit this "
+        f"model ({mismatch}). Resume with the checkpoint's values ({' '.join(f'--{key}={old}' for key, old, _ in changed)}), "
+        "or train without --resume_from."
+    )
 
 
 def changed_training_settings(saved_config, config):

@@ -148,3 +148,17 @@ def test_changed_training_settings_are_listed():
     now = dict(saved, learning_rate=0.01)
     missing = type("Config", (dict,), {"__missing__": lambda self, key: None})
     assert changed_training_settings(missing(saved), missing(now)) == ["learning_rate 0.001 -> 0.01"]
+
+
+@pytest.mark.parametrize("changed,message", [({"n_heads": 4}, "n_heads 2 -> 4"),
+                                             ({"num_experts": 3}, "num_experts 2 -> 3"),
+                                             ({"hidden_size": 32, "inner_size": 64}, "hidden_size 16 -> 32")])
+def test_resuming_with_other_model_sizes_names_the_setting(settings, tmp_path, changed, message):
+    """A checkpoint of another n_heads or num_experts used to end in load_state_dict's size-mismatch traceback."""
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, keep_last_checkpoint=True))
+    last = first["last_checkpoint_file"]
+    with pytest.raises(CheckpointError) as caught:
+        run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=4, resume_from=last, **changed))
+    text = str(caught.value)
+    assert text.startswith(f"Cannot resume from {last}: it was trained with other model sizes") and message in text
+    assert "--resume_from" in text

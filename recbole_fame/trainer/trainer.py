@@ -228,6 +228,7 @@ class RecBoleFameTrainerMixin:
                 f"epochs={self.epochs}, so nothing is left to train (and RecBole would overwrite the best checkpoint "
                 f"with these weights). Pass --epochs with more than {start_epoch} to train further."
             )
+        training_state.check_weights_fit(resume_file, checkpoint, self.model, self.config)
         changed = training_state.changed_training_settings(checkpoint["config"], self.config)
         if changed:
             self.logger.warning(f"Resuming with other training settings than the checkpoint's ({'; '.join(changed)}): "
