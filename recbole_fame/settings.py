@@ -30,13 +30,14 @@ import re
 from recbole_fame.checkpoint import _inside, refusal, set_by_a_file_only, trust_rule
 from recbole_fame.errors import ConfigurationError
 
-#: Every boolean setting the plugin or RecBole's trainer, dataloaders and dataset read.
+#: Every boolean setting the plugin or RecBole's trainer, dataloaders and dataset read (tests/test_trust.py checks
+#: that every boolean default of the shipped yaml files is here).
 BOOLEAN_SETTINGS = (
     # recbole_fame
-    "trust_checkpoint", "save_last_checkpoint", "length_bucketing", "detect_anomaly", "eval_exclude_history",
-    "train_exclude_history",
+    "trust_checkpoint", "save_last_checkpoint", "keep_last_checkpoint", "length_bucketing", "detect_anomaly",
+    "eval_exclude_history", "train_exclude_history", "sorted_evaluation", "compile_model",
     # FAME
-    "scale_by_heads", "attention_residual",
+    "scale_by_heads", "attention_residual", "combine_warm_starts",
     # RecBole
     "use_gpu", "reproducibility", "show_progress", "save_dataset", "save_dataloaders", "log_wandb", "shuffle",
     "require_pow", "enable_amp", "enable_scaler", "repeatable",

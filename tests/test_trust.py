@@ -210,3 +210,43 @@ def test_a_params_file_cannot_tune_the_trust_settings(tmp_path, name):
     params.write_text(f"{name} choice [True]\n")
     with pytest.raises(ConfigurationError, match=f"{name} cannot be tuned"):
         read_params_file(str(params))
+
+
+def yaml_booleans():
+    """Every setting a shipped yaml gives a boolean default, or documents as ``(bool)``: the plugin's overall, model
+    and dataset yaml, and RecBole's overall.yaml (but valid_metric_bigger, which RecBole derives from valid_metric)."""
+    import glob
+    import re
+
+    import recbole
+    import yaml
+
+    from recbole_fame.defaults import properties_dir
+
+    files = [os.path.join(properties_dir(), "overall.yaml"), *sorted(glob.glob(os.path.join(properties_dir(), "*",
+             "*.yaml"))), os.path.join(os.path.dirname(recbole.__file__), "properties", "overall.yaml")]
+    found = set()
+    for file in files:
+        with open(file, encoding="utf-8") as f:
+            text = f.read()
+        found |= {key for key, value in (yaml.safe_load(text) or {}).items() if isinstance(value, bool)}
+        found |= set(re.findall(r"^(\w+):.*#\s*\(bool\)", text, re.M))
+    return sorted(found - {"valid_metric_bigger"})
+
+
+def test_every_boolean_of_the_yaml_defaults_is_read_strictly():
+    """A new boolean setting cannot be missed: keep_last_checkpoint, sorted_evaluation, compile_model and
+    combine_warm_starts took 'yes' and '2', and read 'no' as true (compile_model=no compiled)."""
+    booleans = yaml_booleans()
+    assert {"keep_last_checkpoint", "compile_model", "trust_checkpoint", "combine_warm_starts"} <= set(booleans)
+    assert set(booleans) <= set(BOOLEAN_SETTINGS), sorted(set(booleans) - set(BOOLEAN_SETTINGS))
+
+
+@pytest.mark.parametrize("key", ["keep_last_checkpoint", "sorted_evaluation", "compile_model", "combine_warm_starts"])
+@pytest.mark.parametrize("value", ["no", "yes", "2"])
+def test_the_booleans_that_took_anything_refuse_it(settings, monkeypatch, key, value):
+    from recbole_fame import Config
+
+    monkeypatch.setattr(sys, "argv", ["x", f"--{key}={value}"])
+    with pytest.raises(ConfigurationError, match=f"^{key} must be True or False"):
+        Config(model="FAME", dataset="tiny", config_dict=settings())
