@@ -21,6 +21,7 @@ import argparse
 import sys
 
 from recbole_fame.errors import RecBoleFameError
+from recbole_fame.settings import refuse_unknown_command_line_settings
 from recbole_fame.tuning import ALGOS, TOOLS, extra_settings, run_tuning
 
 
@@ -52,6 +53,7 @@ def main(argv=None):
     sys.argv = sys.argv[:1]  # settings reach RecBole's Config through the fixed dict, not the command line
     try:
         settings = extra_settings(rest)
+        refuse_unknown_command_line_settings(settings)
         config_files = args.config_files.strip().split() if args.config_files else None
         run_tuning(args.model, args.dataset, args.params_file, args.output_file, tool=args.tool, algo=args.algo,
                    max_evals=args.max_evals, early_stop=args.early_stop, config_file_list=config_files,

@@ -16,6 +16,9 @@ that names it:
 * a model's sizes (``hidden_size``, ``embedding_size``, ``n_heads``, ``n_layers``, ``inner_size``, where its own
   yaml has them) must be integers >= 1, and a model whose own yaml has both ``hidden_size`` and ``n_heads`` (SASRec, BERT4Rec, FAME, ...) needs the
   first divisible by the second;
+* a setting no RecBole or recbole_fame code reads (a misspelling such as ``--epoch=5``) is refused on the command
+  line, where it can only be a typo, naming the nearest known setting; in a config file or ``config_dict``, which
+  may carry settings of other tools, it is one warning per name (:func:`check_unknown_settings`);
 * settings that make RecBole unpickle a file (``dataset_save_path``, ``dataloaders_save_path``) or
   ``torch.load`` one (RecBole models' pre-training files), and the files RecBole unpickles from ``checkpoint_dir``
   unasked, follow the checkpoint trust rule of :mod:`recbole_fame.checkpoint`: inside ``checkpoint_dir``, or
@@ -23,9 +26,13 @@ that names it:
   boundary (``trust_checkpoint: True`` in a file stops the run, to be confirmed on the command line).
 """
 
+import difflib
+import functools
+import glob
 import math
 import os
 import re
+import sys
 
 from recbole_fame.checkpoint import _inside, refusal, set_by_a_file_only, trust_rule
 from recbole_fame.errors import ConfigurationError
@@ -219,10 +226,95 @@ def check_trust_from_files(config):
         )
 
 
+#: settings the runners and RecBole's Config set at run time, in no yaml file
+RUNTIME_SETTINGS = ("model", "dataset", "config_files", "nproc", "ip", "port", "world_size", "group_offset",
+                    "offset", "local_rank", "device", "single_spec", "MODEL_TYPE", "MODEL_INPUT_TYPE", "eval_type",
+                    "valid_metric_bigger", "train_neg_sample_args", "valid_neg_sample_args", "test_neg_sample_args",
+                    "encoding")
+_READ_IN_SOURCE = re.compile(r"config(?:\[\s*|\.get\(\s*)[\"'](\w+)[\"']")
+_WARNED = set()  # (source, key) of the unknown settings already warned about in this process
+
+
+@functools.lru_cache(maxsize=1)
+def known_settings():
+    """Every setting name RecBole or recbole_fame reads: the keys of all their yaml files (every model and
+    dataset's), RecBole's argument lists, every ``config["..."]`` / ``config.get("...")`` of their source, and
+    :data:`RUNTIME_SETTINGS` (computed once, when a name is not among the run's own defaults)."""
+    import yaml
+    import recbole
+    from recbole.utils import argument_list
+
+    from recbole_fame.defaults import properties_dir
+
+    known = set(RUNTIME_SETTINGS)
+    for value in vars(argument_list).values():
+        if isinstance(value, list):
+            known.update(value)
+    package = os.path.dirname(os.path.abspath(__file__))
+    for folder in (os.path.dirname(recbole.__file__), package):
+        for path in glob.glob(os.path.join(folder, "**", "*.py"), recursive=True):
+            with open(path, encoding="utf-8") as f:
+                known.update(_READ_IN_SOURCE.findall(f.read()))
+    for folder in (os.path.join(os.path.dirname(recbole.__file__), "properties"), properties_dir()):
+        for path in glob.glob(os.path.join(folder, "**", "*.yaml"), recursive=True):
+            try:
+                with open(path, encoding="utf-8") as f:
+                    loaded = yaml.safe_load(f)
+            except yaml.YAMLError:
+                continue
+            if isinstance(loaded, dict):
+                known.update(str(key) for key in loaded)
+    return frozenset(known)
+
+
+def _unknown(keys, config):
+    defaults = getattr(config, "internal_config_dict", None) or {}
+    return [key for key in keys if key not in defaults and key not in known_settings()]
+
+
+def _nearest(key):
+    names = sorted(known_settings())
+    lowered = {name.lower(): name for name in names}
+    if key.lower() in lowered:
+        return lowered[key.lower()]
+    found = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def unknown_setting_message(key, where):
+    """The sentence naming the unknown setting ``key`` (given ``where``: "--key=value", "file.yaml") and the nearest
+    known one."""
+    nearest = _nearest(key)
+    hint = f" (did you mean {nearest}?)" if nearest else ""
+    return (f"unknown setting {key} in {where}{hint}: no RecBole or recbole_fame setting has that name, so it would "
+            "be ignored")
+
+
+def refuse_unknown_command_line_settings(keys, config=None):
+    """A command-line setting no code reads can only be a typo: one ConfigurationError naming the nearest setting."""
+    for key in _unknown(keys, config):
+        raise ConfigurationError(unknown_setting_message(key, f"--{key}=...") + ". Fix the spelling (names are "
+                                 "case-sensitive), or drop it.")
+
+
+def check_unknown_settings(config):
+    """Unknown settings: refused on the command line, one warning per name from a config file or ``config_dict``
+    (a shared yaml may carry settings of other tools, and RecBole ignores them)."""
+    refuse_unknown_command_line_settings(list(getattr(config, "cmd_config_dict", None) or {}), config)
+    files = getattr(config, "setting_files", None) or {}
+    sources = [(key, files.get(key, "a config file")) for key in getattr(config, "file_config_dict", None) or {}]
+    sources += [(key, "config_dict") for key in getattr(config, "variable_config_dict", None) or {}]
+    for key, where in sources:
+        if (where, key) not in _WARNED and _unknown([key], config):
+            _WARNED.add((where, key))
+            print(f"warning: {unknown_setting_message(key, where)}; it is ignored.", file=sys.stderr)
+
+
 def validate(config, cfg):
     """Every check above on ``cfg``, the final settings of the Config ``config`` before RecBole reads them (in
     place: booleans become real bools)."""
     check_trust_from_files(config)
+    check_unknown_settings(config)
     check_booleans(config, cfg)
     check_numbers(config, cfg)
     check_pickled_files(dict(cfg, model=config.model, dataset=config.dataset), sources=config)

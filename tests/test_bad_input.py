@@ -390,3 +390,44 @@ def test_a_row_without_a_usable_time_or_with_other_fields_names_file_line_and_va
     assert run_main(monkeypatch, "--model=FAME", "--dataset=broken", *tiny(data_path=tmp_path)) == 2
     err = capsys.readouterr().err
     assert f"{inter}, line 7: {message}" in err and "Traceback" not in err
+
+
+def test_a_misspelt_setting_on_the_command_line_is_refused_with_the_nearest_name(monkeypatch, capsys):
+    """--epoch=5 used to be ignored without a word (the run trained for the default epochs)."""
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *TINY, "--epoch=5") == 2
+    err = capsys.readouterr().err
+    assert "unknown setting epoch in --epoch=... (did you mean epochs?)" in err and "Traceback" not in err
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *TINY, "--max_item_list_length=5") == 2
+    assert "(did you mean MAX_ITEM_LIST_LENGTH?)" in capsys.readouterr().err
+
+
+def test_an_unknown_setting_in_a_file_or_config_dict_is_one_warning(monkeypatch, capsys, tmp_path, settings):
+    """A shared yaml may carry settings of other tools: the run goes on, with one line naming the file."""
+    from recbole_fame import Config
+
+    path = write(tmp_path / "shared.yaml", "epoch: 5\nlearning_rat: 0.01\n")
+    for _ in range(2):  # once per name and process
+        Config(model="FAME", dataset="tiny", config_file_list=[str(path)], config_dict=settings(hiden_size=8))
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: unknown setting")]
+    assert lines == [f"warning: unknown setting epoch in {path} (did you mean epochs?): no RecBole or recbole_fame "
+                     "setting has that name, so it would be ignored; it is ignored.",
+                     f"warning: unknown setting learning_rat in {path} (did you mean learning_rate?): no RecBole or "
+                     "recbole_fame setting has that name, so it would be ignored; it is ignored.",
+                     "warning: unknown setting hiden_size in config_dict (did you mean hidden_size?): no RecBole or "
+                     "recbole_fame setting has that name, so it would be ignored; it is ignored."]
+
+
+def test_settings_of_other_models_are_known(monkeypatch, capsys):
+    """Names that RecBole's other models read (a shared command line for several models) are not typos."""
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *TINY, "--mask_ratio=0.2", "--encoding=utf-8") == 0
+    assert "unknown setting" not in capsys.readouterr().err
+
+
+def test_run_hyper_refuses_a_misspelt_setting_before_any_trial(tmp_path, capsys):
+    import run_hyper
+
+    params = write(tmp_path / "p.hyper", "n_heads choice [1,2]\n")
+    assert run_hyper.main(["--model=FAME", "--dataset=tiny", f"--params_file={params}", "--epoch=5",
+                           f"--output_file={tmp_path / 'o.result'}"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown setting epoch" in err and "did you mean epochs?" in err and not (tmp_path / "o.result").exists()
