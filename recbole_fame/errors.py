@@ -43,6 +43,11 @@ class TrainingDivergedError(RecBoleFameError, ValueError):
     """The training loss became NaN or infinite."""
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training was interrupted (Ctrl-C); the message says at which epoch and how to resume. A KeyboardInterrupt, so
+    that code catching those sees it as before; the runner prints the message alone and exits with status 130."""
+
+
 class OutputError(RecBoleFameError, OSError):
     """A result file cannot be written: its folder is not writable, or the disk is full. No partial file of
     it is left behind (see :func:`output_error`)."""

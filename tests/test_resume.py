@@ -162,3 +162,42 @@ def test_resuming_with_other_model_sizes_names_the_setting(settings, tmp_path, c
     text = str(caught.value)
     assert text.startswith(f"Cannot resume from {last}: it was trained with other model sizes") and message in text
     assert "--resume_from" in text
+
+
+INTERRUPT = r"""
+import sys
+from recbole_fame.trainer import RecBoleFameTrainerMixin
+import run_recbole_fame
+
+check = RecBoleFameTrainerMixin._check_nan
+
+def check_then_interrupt(self, loss):
+    check(self, loss)
+    if self.train_position == [2, 1]:
+        raise KeyboardInterrupt  # what Ctrl-C raises in the main thread
+
+RecBoleFameTrainerMixin._check_nan = check_then_interrupt
+sys.exit(run_recbole_fame.main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_during_training_is_one_line_with_the_resume_command(tmp_path):
+    """It was a 34-line KeyboardInterrupt traceback with no hint; the -last.pth it leaves does resume."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_bad_input import REPO, tiny
+
+    args = ["--model=FAME", "--dataset=tiny", *tiny(epochs=3, checkpoint_dir=tmp_path / "saved")]
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", INTERRUPT, *args], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    [last] = (tmp_path / "saved").glob("*-last.pth")
+    assert proc.returncode == 130, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"interrupted at epoch 2: the state after epoch 1 is kept in {last}; resume with --resume_from={last}")
+    resumed = subprocess.run([sys.executable, str(REPO / "run_recbole_fame.py"), *args, f"--resume_from={last}"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
