@@ -123,13 +123,34 @@ def save_checkpoint_file(state, path, what):
     naming the file (``what``: e.g. "the best checkpoint") and the fix."""
     fix = CHECKPOINT_DIR_FIX
     try:
-        atomic_write([(path, lambda tmp: torch.save(state, tmp, pickle_protocol=4))])
+        atomic_write([(path, lambda tmp: _torch_save(state, tmp))])
     except OSError as error:
         raise output_error(what, path, error, fix) from error
-    except RuntimeError as error:  # torch's zip writer reports a failed write (e.g. a full disk) as a RuntimeError
+    except RuntimeError as error:  # torch's zip writer reports a failed write as a RuntimeError
+        cause = _os_error_behind(error)
+        if cause is not None:  # e.g. ENOSPC: "the disk holding ... is full", not torch's internal message
+            raise output_error(what, path, cause, fix) from error
         raise OutputError(f"Cannot write {what} {path}: {error}. Nothing was left half-written (the previous "
                           f"file, if any, is as it was); free some disk space or {fix}.") from error
     return path
+
+
+def _torch_save(state, path):
+    """``torch.save`` through a Python file, so that a failed write keeps its OSError (and errno) behind torch's
+    RuntimeError; torch's own file writer reports only "file write failed"."""
+    with open(path, "wb") as f:
+        torch.save(state, f, pickle_protocol=4)
+
+
+def _os_error_behind(error):
+    """The OSError that caused ``error`` (its ``__cause__`` or ``__context__`` chain), or None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
 
 
 #: settings that shape a model's weights (besides the model yaml's own, which are compared too)
