@@ -310,9 +310,22 @@ def check_unknown_settings(config):
             print(f"warning: {unknown_setting_message(key, where)}; it is ignored.", file=sys.stderr)
 
 
+def check_dataset_name(name):
+    """``dataset`` names a folder inside ``data_path`` (``<data_path>/<dataset>/<dataset>.inter``): a name with a
+    path in it is refused with the settings that read that folder (it used to be reported as "not found")."""
+    if isinstance(name, str) and ("/" in name or "\\" in name or os.sep in name or name in (".", "..")):
+        folder = os.path.normpath(name)
+        parent, base = os.path.dirname(folder), os.path.basename(folder)
+        hint = (f"to read {folder}/{base}.inter, pass --data_path={parent} --dataset={base}"
+                if base not in ("", ".", "..") and parent else "pass the folder above it as --data_path")
+        raise ConfigurationError(f"dataset must be a name, not a path: got {name!r}. The files are read from "
+                                 f"<data_path>/<dataset>/<dataset>.inter: {hint}.")
+
+
 def validate(config, cfg):
     """Every check above on ``cfg``, the final settings of the Config ``config`` before RecBole reads them (in
     place: booleans become real bools)."""
+    check_dataset_name(config.dataset)
     check_trust_from_files(config)
     check_unknown_settings(config)
     check_booleans(config, cfg)

@@ -431,3 +431,14 @@ def test_run_hyper_refuses_a_misspelt_setting_before_any_trial(tmp_path, capsys)
                            f"--output_file={tmp_path / 'o.result'}"]) == 2
     err = capsys.readouterr().err
     assert "unknown setting epoch" in err and "did you mean epochs?" in err and not (tmp_path / "o.result").exists()
+
+
+@pytest.mark.parametrize("name,data_path,dataset", [("../../x", "../..", "x"), ("data/tiny", "data", "tiny"),
+                                                    ("..", None, None)])
+def test_a_dataset_name_with_a_path_in_it_is_refused(monkeypatch, capsys, name, data_path, dataset):
+    """It was reported only as "not found"."""
+    assert run_main(monkeypatch, "--model=FAME", f"--dataset={name}", *TINY) == 2
+    err = capsys.readouterr().err
+    assert f"dataset must be a name, not a path: got {name!r}" in err and "Traceback" not in err
+    if data_path:
+        assert f"--data_path={data_path} --dataset={dataset}" in err
