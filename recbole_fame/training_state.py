@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from recbole_fame.errors import CheckpointError, OutputError, output_error
-from recbole_fame.files import atomic_write, check_writable_folder, default_file_mode
+from recbole_fame.files import atomic_write, check_writable_folder, default_file_mode, release_lock, take_lock
 
 # the attributes of RecBole's training dataloaders that hold torch generators (RecBole's shuffling
 # generator and the length-bucketed loader's own)
@@ -194,6 +194,22 @@ def check_weights_fit(resume_file, checkpoint, model, config):
         f"model ({mismatch}). Resume with the checkpoint's values ({' '.join(f'--{key}={old}' for key, old, _ in changed)}), "
         "or train without --resume_from."
     )
+
+
+def lock_resume(resume_file):
+    """Claim the resume of ``resume_file`` for this process with ``<resume_file>.lock`` beside it: the same state
+    resumed twice at once would write the same checkpoints. A lock of a process that no longer runs is taken over.
+    Returns the lock file (release it with :func:`recbole_fame.files.release_lock`)."""
+    lock = f"{resume_file}.lock"
+    holder = take_lock(lock)
+    if holder is not None:
+        host, pid = holder
+        raise CheckpointError(
+            f"Cannot resume from {resume_file}: process {pid} on {host} is resuming it already (lock file {lock}), "
+            "and two runs of the same state would write the same checkpoints. Wait for that run to finish, or "
+            f"remove {lock} if it is no longer running."
+        )
+    return lock
 
 
 def changed_training_settings(saved_config, config):

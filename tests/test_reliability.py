@@ -335,7 +335,7 @@ def test_orphan_temporary_files_of_a_killed_writer_are_removed_at_the_next_write
     dead_other.write_bytes(b"other target, dead writer")
     running_other = files.temporary_name(tmp_path / "FAME-z.pth")
     running_other.write_bytes(b"other target, running writer")
-    elsewhere = other.with_name(other.name.replace(f".{files._host()}.", ".another-machine."))
+    elsewhere = other.with_name(other.name.replace(f".{files.host_name()}.", ".another-machine."))
     elsewhere.write_bytes(b"other machine")
     old_style = tmp_path / "FAME-x.pth.abcd1234.tmp"  # an older version's name, without its writer
     old_style.write_bytes(b"old")

@@ -201,3 +201,26 @@ def test_ctrl_c_during_training_is_one_line_with_the_resume_command(tmp_path):
     resumed = subprocess.run([sys.executable, str(REPO / "run_recbole_fame.py"), *args, f"--resume_from={last}"],
                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+
+
+def test_the_same_resume_started_twice_at_once_is_refused(settings, tmp_path):
+    """Both runs used to go on, writing the same checkpoints. The lock of a process that is gone is taken over."""
+    import socket
+    import subprocess
+    import sys
+
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, keep_last_checkpoint=True))
+    last = first["last_checkpoint_file"]
+    lock = Path(f"{last}.lock")
+    host = socket.gethostname()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        lock.write_text(f"{host} {other.pid}")  # another run, still resuming it
+        with pytest.raises(CheckpointError, match=f"process {other.pid} on {host} is resuming it already"):
+            run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3, resume_from=last))
+    finally:
+        other.kill()
+        other.wait()
+    # that run is gone: its lock is stale, the resume goes on and releases its own lock at the end
+    resumed = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3, resume_from=last))
+    assert resumed["epochs"] == 3 and not lock.exists()

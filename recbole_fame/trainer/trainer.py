@@ -11,7 +11,8 @@ is RecBole's ``Trainer`` with them. Nothing of RecBole itself is changed (for Re
   unpickles only files in the run's own ``checkpoint_dir``, the best checkpoints this trainer wrote itself
   (``written_checkpoints``), or anything after ``trust_checkpoint: True``.
 * Exact resume: besides the best checkpoint, a last-epoch checkpoint with the random states
-  (``<best>-last.pth``, :mod:`recbole_fame.training_state`), which ``resume_checkpoint`` restores.
+  (``<best>-last.pth``, :mod:`recbole_fame.training_state`), which ``resume_checkpoint`` restores; a lock file
+  beside it (``<file>.lock``, held until ``fit`` ends) refuses the same resume started twice at once.
 * Unique checkpoint names: RecBole names the best checkpoint after the model and the second the trainer was
   built; the first write claims the name exclusively and moves to ``...-1.pth`` when another run holds it
   (single-process runs).
@@ -50,6 +51,7 @@ from torch.nn.parallel import DistributedDataParallel
 from recbole_fame import training_state
 from recbole_fame.checkpoint import load_recbole_checkpoint
 from recbole_fame.errors import CheckpointError, ConfigurationError, TrainingDivergedError
+from recbole_fame.files import release_lock
 
 
 @contextlib.contextmanager
@@ -103,6 +105,7 @@ class RecBoleFameTrainerMixin:
         self.written_checkpoints = set()  # real paths of the best checkpoints this trainer wrote
         self.checkpoint_name_claimed = False
         self.resume_states = None
+        self.resume_lock = None  # <resume file>.lock while this trainer resumes it
         self.last_checkpoint_epoch = None
         self.train_position = [None, 0]
         self.loaded_weights = _warm_start_file(self.config)
@@ -121,8 +124,13 @@ class RecBoleFameTrainerMixin:
         """What a ``fit`` runs inside: whether it saves checkpoints, and autograd's anomaly detection as
         ``detect_anomaly`` says (off unless True), the flag restored afterwards."""
         self.saves_checkpoints = saved
-        with torch.autograd.set_detect_anomaly(self.config["detect_anomaly"] is True):
-            yield
+        try:
+            with torch.autograd.set_detect_anomaly(self.config["detect_anomaly"] is True):
+                yield
+        finally:
+            if self.resume_lock is not None:
+                release_lock(self.resume_lock)
+                self.resume_lock = None
 
     def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
         self._start_epoch(train_data, epoch_idx)
@@ -229,6 +237,8 @@ class RecBoleFameTrainerMixin:
                 f"with these weights). Pass --epochs with more than {start_epoch} to train further."
             )
         training_state.check_weights_fit(resume_file, checkpoint, self.model, self.config)
+        if self.config["single_spec"] is not False or self.config["local_rank"] == 0:
+            self.resume_lock = training_state.lock_resume(resume_file)
         changed = training_state.changed_training_settings(checkpoint["config"], self.config)
         if changed:
             self.logger.warning(f"Resuming with other training settings than the checkpoint's ({'; '.join(changed)}): "
