@@ -200,3 +200,37 @@ def test_an_output_file_that_cannot_be_written_stops_tuning_before_the_first_tri
     err = capsys.readouterr().err
     assert message in err and "--output_file=" in err and "Traceback" not in err
     assert trials_started == []
+
+
+WARNING_EACH_TRIAL = r"""
+import sys, warnings
+import recbole_fame.quick_start as quick_start
+import run_hyper
+
+def library_call():
+    warnings.warn("library says so", FutureWarning)
+
+def trial(config_dict=None, config_file_list=None, saved=True):
+    with warnings.catch_warnings():  # what libraries do inside a trial: it clears the shown-once registry
+        pass
+    library_call()
+    result = {"ndcg@10": 0.1 * config_dict["n_heads"]}
+    return {"model": "FAME", "best_valid_score": result["ndcg@10"], "valid_score_bigger": True,
+            "best_valid_result": result, "test_result": result}
+
+quick_start.objective_function = trial
+sys.exit(run_hyper.main(sys.argv[1:]))
+"""
+
+
+def test_a_library_warning_is_shown_once_not_once_per_trial(tmp_path):
+    params = tmp_path / "grid.hyper"
+    params.write_text("n_heads choice [1,2,4]\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", WARNING_EACH_TRIAL, "--model=FAME", "--dataset=tiny",
+                           f"--params_file={params}", f"--output_file={tmp_path / 'out.result'}",
+                           f"--data_path={TEST_DATA}", *TUNING_SETTINGS], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(json.loads((tmp_path / "out.json").read_text())["trials"]) == 3
+    assert proc.stderr.count("library says so") == 1

@@ -2,6 +2,7 @@
 
 import sys
 
+from recbole_fame.console import each_warning_once
 from recbole_fame.errors import ConfigurationError
 from recbole_fame.tuning.outputs import check_output_files, output_paths, plain, summary, write_json, write_text
 from recbole_fame.tuning.params import check_params_against_model, grid_size, read_params_file
@@ -59,8 +60,9 @@ def run_tuning(model, dataset, params_file, output_file, tool="Hyperopt", algo="
           + (" (--max_evals caps it)" if algo == "exhaustive" and trials_total == grid_size(space) > 1 else ""),
           file=sys.stderr, flush=True)
     if tool == "Hyperopt":
-        trials, _ = tune_with_hyperopt(params_file, fixed, config_file_list, algo, max_evals,
-                                       early_stop or trials_total, save)
+        with each_warning_once():  # not once per trial
+            trials, _ = tune_with_hyperopt(params_file, fixed, config_file_list, algo, max_evals,
+                                           early_stop or trials_total, save)
     else:
         use_gpu = bool(config["use_gpu"]) and config["device"].type == "cuda"
         trials = tune_with_ray(space, fixed, config_file_list, config, algo, max_evals, use_gpu)
