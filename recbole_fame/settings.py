@@ -138,6 +138,9 @@ def check_numbers(config, cfg):
                 f"{[h for h in (1, 2, 4, 8, 16) if hidden % h == 0]}."
             )
     check_metrics(cfg)
+    check_sampled_evaluation(cfg)
+    if "gpu_id" in cfg:
+        check_gpu_id(cfg["gpu_id"])
     learner = cfg.get("learner")
     if learner is not None and not (isinstance(learner, str) and learner.lower() in LEARNERS):
         # RecBole trains with Adam after a warning: a typo would silently change the run
@@ -152,6 +155,44 @@ def check_numbers(config, cfg):
     ):
         # RecBole's KD_DAGFM eval()s this setting: only a plain model name may reach it
         raise ConfigurationError(f"teacher must be a model name such as CrossNet, got {teacher!r} (it is not evaluated)")
+
+
+_GPU = r"\s*(?:\d+|GPU-[0-9A-Fa-f-]+|MIG-[\w/.-]+)\s*"
+
+
+def check_gpu_id(gpu_id):
+    """``gpu_id`` names GPUs as CUDA_VISIBLE_DEVICES does (numbers or UUIDs, comma-separated; empty for none): RecBole
+    exports it as CUDA_VISIBLE_DEVICES, so ``abc`` would hide every GPU and the run would train on the CPU."""
+    text = ",".join(map(str, gpu_id)) if isinstance(gpu_id, (tuple, list)) else str(gpu_id)
+    if not (_is_int(gpu_id) and gpu_id >= 0) and not re.fullmatch(rf"(?:{_GPU}(?:,{_GPU})*)?", text):
+        raise ConfigurationError(
+            f"gpu_id must name GPUs (e.g. 0, or 0,1), got {text!r}: it becomes CUDA_VISIBLE_DEVICES, where a name "
+            "that matches no GPU hides them all and the run trains on the CPU. Pass GPU numbers or UUIDs separated "
+            "by commas, or use_gpu: False for the CPU."
+        )
+
+
+def check_sampled_evaluation(cfg):
+    """Sampled evaluation (RecBole's ``eval_args`` mode ``uniN``/``popN``) ranks each target among N + 1 items: a
+    topk above N counts every target as a hit (RecBole reports Hit@k 1 for every user), so it is refused."""
+    eval_args = cfg.get("eval_args")
+    mode = eval_args.get("mode") if isinstance(eval_args, dict) else None
+    modes = list(mode.values()) if isinstance(mode, dict) else [mode]
+    topk = cfg.get("topk")
+    ks = topk if isinstance(topk, (list, tuple)) else [topk]
+    for name in modes:
+        sampled = re.fullmatch(r"(uni|pop)(\d+)", name) if isinstance(name, str) else None
+        if not sampled:
+            continue
+        negatives = int(sampled.group(2))
+        above = [k for k in ks if _is_int(k) and k > negatives]
+        if above:
+            raise ConfigurationError(
+                f"eval_args mode {name} ranks each target among {negatives + 1} items (itself and {negatives} sampled "
+                f"negatives), so metrics at topk {above} count every target as a hit. Choose topk below "
+                f"{negatives + 1} (e.g. --topk=[1,5]) with valid_metric at one of them, sample more negatives (mode "
+                "uni100), or rank every item (mode full, the FAME paper's protocol)."
+            )
 
 
 def check_metrics(cfg):

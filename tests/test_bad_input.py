@@ -442,3 +442,42 @@ def test_a_dataset_name_with_a_path_in_it_is_refused(monkeypatch, capsys, name, 
     assert f"dataset must be a name, not a path: got {name!r}" in err and "Traceback" not in err
     if data_path:
         assert f"--data_path={data_path} --dataset={dataset}" in err
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--eval_args={'split':{'LS':'valid_and_test'},'order':'TO','mode':'uni5'}"],
+         "eval_args mode uni5 ranks each target among 6 items (itself and 5 sampled negatives), so metrics at topk "
+         "[10, 20] count every target as a hit"),
+        (["--eval_args={'split':{'LS':'valid_and_test'},'order':'TO','mode':{'valid':'full','test':'pop9'}}"],
+         "eval_args mode pop9 ranks each target among 10 items"),
+        (["--gpu_id=abc"], "gpu_id must name GPUs (e.g. 0, or 0,1), got 'abc'"),
+        (["--gpu_id=0;1"], "gpu_id must name GPUs (e.g. 0, or 0,1), got '0;1'"),
+    ],
+)
+def test_sampled_evaluation_below_topk_and_a_gpu_id_that_names_no_gpu_are_refused(monkeypatch, capsys, args, message):
+    """RecBole accepts both: with mode uni5 Hit@10 and Hit@20 are 1 for every user, and gpu_id=abc hides every GPU
+    (CUDA_VISIBLE_DEVICES=abc), so the run silently trains on the CPU."""
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *TINY, *args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["--eval_args={'split':{'LS':'valid_and_test'},'order':'TO','mode':'uni100'}"],
+                                  ["--eval_args={'split':{'LS':'valid_and_test'},'order':'TO','mode':'uni5'}",
+                                   "--topk=[1,5]", "--valid_metric=NDCG@5"]])
+def test_sampled_evaluation_that_ranks_more_items_than_topk_passes(settings, monkeypatch, args):
+    from recbole_fame import Config
+
+    monkeypatch.setattr(sys, "argv", ["x", *args])
+    Config(model="FAME", dataset="tiny", config_dict=settings())
+
+
+@pytest.mark.parametrize("gpu_id", [0, "0", "0,1", (0, 1), "", "GPU-8f3e2c1a-0b1d-4c2e-9f00-123456789abc",
+                                    "MIG-GPU-8f3e2c1a-0b1d-4c2e-9f00-123456789abc/1/0"])
+def test_gpu_ids_that_name_gpus_pass(gpu_id):
+    """(Checked directly: RecBole's Config exports gpu_id as CUDA_VISIBLE_DEVICES for the whole process.)"""
+    from recbole_fame.settings import check_gpu_id
+
+    check_gpu_id(gpu_id)
