@@ -32,12 +32,14 @@ TrustRule.__doc__ = """What a run may unpickle: any file (``anywhere``), or the 
 says why ``folder`` is not the run's checkpoint_dir ("" when it is)."""
 
 
-def _inside(path, folder):
+def is_inside(path, folder):
+    """Whether ``path`` lies in ``folder`` (links resolved)."""
     path, folder = os.path.realpath(path), os.path.realpath(folder)
     return os.path.commonpath([path, folder]) == folder
 
 
-def _setting(config, key):
+def setting(config, key):
+    """``config[key]`` of a Config or a plain dict of settings, None when it has no such setting."""
     if isinstance(config, dict):
         return config.get(key)
     return config[key] if key in config else None
@@ -60,10 +62,10 @@ def trust_rule(config, sources=None):
     """The :class:`TrustRule` of ``config`` (a Config or a dict of settings; ``sources``: the Config that tells
     where each setting came from, ``config`` itself by default)."""
     sources = config if sources is None else sources
-    anywhere = _setting(config, "trust_checkpoint") is True and not set_by_a_file_only(sources, "trust_checkpoint")
-    checkpoint_dir = _setting(config, "checkpoint_dir") or DEFAULT_CHECKPOINT_DIR
+    anywhere = setting(config, "trust_checkpoint") is True and not set_by_a_file_only(sources, "trust_checkpoint")
+    checkpoint_dir = setting(config, "checkpoint_dir") or DEFAULT_CHECKPOINT_DIR
     file = set_by_a_file_only(sources, "checkpoint_dir")
-    if file is None or _inside(checkpoint_dir, DEFAULT_CHECKPOINT_DIR):
+    if file is None or is_inside(checkpoint_dir, DEFAULT_CHECKPOINT_DIR):
         return TrustRule(anywhere, checkpoint_dir, "")
     return TrustRule(anywhere, DEFAULT_CHECKPOINT_DIR, (
         f"; checkpoint_dir {checkpoint_dir} is set by {file} alone, and a config file says where a run writes, not "
@@ -95,7 +97,7 @@ def load_recbole_checkpoint(path, config, map_location="cpu", written_by_this_ru
     if not os.path.isfile(path):
         raise CheckpointError(f"Checkpoint file not found: {path}")
     rule = trust_rule(config)
-    if not (rule.anywhere or written_by_this_run or _inside(path, rule.folder)):
+    if not (rule.anywhere or written_by_this_run or is_inside(path, rule.folder)):
         raise CheckpointError(refusal(f"to unpickle {path}",
                                       "RecBole checkpoints are Python pickles, which can run code when loaded", rule))
     try:

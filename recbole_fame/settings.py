@@ -34,7 +34,7 @@ import os
 import re
 import sys
 
-from recbole_fame.checkpoint import _inside, refusal, set_by_a_file_only, trust_rule
+from recbole_fame.checkpoint import is_inside, refusal, set_by_a_file_only, setting, trust_rule
 from recbole_fame.errors import ConfigurationError
 
 #: Every boolean setting the plugin or RecBole's trainer, dataloaders and dataset read (tests/test_trust.py checks
@@ -219,8 +219,8 @@ def recbole_default_pickles(config):
     """The files RecBole unpickles from ``checkpoint_dir`` when they exist, with no setting naming them: the saved
     dataset (``<dataset>-<dataset class>.pth``, read by ``create_dataset``) and dataloaders
     (``<dataset>-for-<model>-dataloader.pth``, read by ``data_preparation``)."""
-    get = config.get if isinstance(config, dict) else (lambda key: config[key] if key in config else None)
-    folder, dataset, model = get("checkpoint_dir") or "saved", get("dataset"), get("model")
+    folder = setting(config, "checkpoint_dir") or "saved"
+    dataset, model = setting(config, "dataset"), setting(config, "model")
     if not (isinstance(folder, (str, os.PathLike)) and isinstance(dataset, str) and isinstance(model, str)):
         return []
     classes = (f"{model}Dataset", "Dataset", "SequentialDataset", "KnowledgeBasedDataset")
@@ -235,16 +235,15 @@ def check_pickled_files(config, sources=None):
     rule = trust_rule(config, sources)
     if rule.anywhere:
         return
-    get = config.get if isinstance(config, dict) else (lambda key: config[key] if key in config else None)
     for key, why in PICKLED_FILE_SETTINGS.items():
-        path = get(key)
+        path = setting(config, key)
         if not path or not isinstance(path, (str, os.PathLike)):
             continue
-        if not _inside(path, rule.folder):
+        if not is_inside(path, rule.folder):
             raise ConfigurationError(refusal(f"{key}={path}", f"{why}, and a Python pickle can run code when it is "
                                              "loaded", rule))
     for path in recbole_default_pickles(config):
-        if not _inside(path, rule.folder):
+        if not is_inside(path, rule.folder):
             raise ConfigurationError(refusal(path, "RecBole unpickles this file of checkpoint_dir when it exists, and "
                                              "a Python pickle can run code when it is loaded", rule))
 

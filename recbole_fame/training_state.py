@@ -29,6 +29,7 @@ import random
 import numpy as np
 import torch
 
+from recbole_fame.checkpoint import setting
 from recbole_fame.errors import CheckpointError, OutputError, output_error
 from recbole_fame.files import atomic_write, check_writable_folder, default_file_mode, release_lock, take_lock
 
@@ -158,10 +159,6 @@ MODEL_SHAPE_KEYS = ("hidden_size", "embedding_size", "n_heads", "n_layers", "inn
                     "MAX_ITEM_LIST_LENGTH")
 
 
-def _get(config, key):
-    return config[key] if key in config else None
-
-
 def weights_mismatch(saved_state, own_state):
     """The first weight whose shape differs between a checkpoint's state dict and the model's, or that only one of
     them has, as a phrase; None when every weight fits."""
@@ -182,8 +179,8 @@ def check_weights_fit(resume_file, checkpoint, model, config):
         return
     saved_config = checkpoint["config"]
     keys = list(MODEL_SHAPE_KEYS) + sorted(set(getattr(config, "_recbole_fame_model_keys", ())) - set(MODEL_SHAPE_KEYS))
-    changed = [(key, _get(saved_config, key), _get(config, key)) for key in keys
-               if _get(saved_config, key) != _get(config, key) and _get(saved_config, key) is not None]
+    changed = [(key, setting(saved_config, key), setting(config, key)) for key in keys
+               if setting(saved_config, key) != setting(config, key) and setting(saved_config, key) is not None]
     if not changed:
         raise CheckpointError(f"Cannot resume from {resume_file}: its weights do not fit this model ({mismatch}), "
                               "though no model setting differs: the dataset's items or users have changed since. "
