@@ -446,6 +446,7 @@ def probe_crafted(root):
         "binary garbage .inter": (None, None),
         "fewer items than the largest topk": ("\n".join(rows) + "\n", None),
     }
+    malformed_rows = {name for name in datasets if name.startswith((".inter row", ".inter whose", "ragged"))}
     for name, (inter, item) in datasets.items():
         data = root / "data" / f"d{len(ROWS)}"
         dataset = data.name
@@ -462,7 +463,7 @@ def probe_crafted(root):
             extra = ["--topk=[10,100]"]
         with in_folder(root / f"crafted-{len(ROWS)}"):
             rc, err = call(run, [f"--model=FAME", f"--dataset={dataset}", *cli_args(data_path=data), *extra])
-        if " row" in name:  # RecBole would fill a missing time with the mean, or shift or drop a field
+        if name in malformed_rows:  # RecBole would fill a missing time with the mean, or shift or drop a field
             record("crafted file", f"dataset: {name}", "one message naming the line",
                    one_message(rc, err) and ", line " in err, f"rc {rc}: {last_error_line(err)}")
             continue
