@@ -100,13 +100,14 @@ def patch_recbole():
     from recbole.trainer import trainer as trainer_module
 
     from recbole_fame.trainer.trainer import RecBoleFameTrainerMixin as Fixes
+    from recbole_fame.training_state import check_checkpoint_dir
     from recbole_fame.trainer.trainer import _cpu_distributed_model_deferred
 
     trainer_cls = trainer_module.Trainer
     original = {name: trainer_cls.__dict__[name] for name in ("__init__", "fit", "_train_epoch", "evaluate")}
 
     def __init__(self, config, model):
-        os.makedirs(config["checkpoint_dir"], exist_ok=True)
+        check_checkpoint_dir(config)
         with _cpu_distributed_model_deferred(config, model) as deferred:
             original["__init__"](self, config, model)
         Fixes._init_plugin_state(self, deferred)

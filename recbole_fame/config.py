@@ -77,8 +77,10 @@ class Config(RecBoleConfig):
         return config_dict
 
     def _load_config_files(self, file_list):
-        """The user's yaml files, later ones overriding earlier ones, read safely (no ``!!python/`` tags)."""
+        """The user's yaml files, later ones overriding earlier ones, read safely (no ``!!python/`` tags).
+        ``setting_files`` keeps the file each setting was last read from (for messages and the trust rule)."""
         file_config_dict = dict()
+        self.setting_files = {}
         for file in file_list or []:
             try:
                 with open(file, "r", encoding="utf-8") as f:
@@ -102,6 +104,7 @@ class Config(RecBoleConfig):
                 raise ConfigurationError(f"The config file {file} must be a mapping of settings (key: value lines), "
                                          f"it holds a {type(loaded).__name__}.")
             file_config_dict.update(loaded)
+            self.setting_files.update(dict.fromkeys(loaded, str(file)))
         return file_config_dict
 
     def _get_model_and_dataset(self, model, dataset):

@@ -21,10 +21,10 @@ from recbole_fame.compat import add_scipy_dok_update, init_logger
 from recbole_fame.config import Config
 from recbole_fame.console import brief_console, log_file, result_names, summary_text
 from recbole_fame.data.utils import create_dataset, data_preparation
-from recbole_fame.errors import CheckpointError, ConfigurationError, RecBoleFameError
+from recbole_fame.errors import CheckpointError, ConfigurationError, RecBoleFameError, TrainingInterrupted
 from recbole_fame.registry import check_model_packages, get_model, get_trainer
 from recbole_fame.results import plain_numbers
-from recbole_fame.training_state import last_checkpoint_file
+from recbole_fame.training_state import check_checkpoint_dir, last_checkpoint_file
 
 
 def remove_last_checkpoint(config, last_file, saved=True):
@@ -34,6 +34,17 @@ def remove_last_checkpoint(config, last_file, saved=True):
     if saved and not config["keep_last_checkpoint"] and config["local_rank"] in (0, None) and os.path.isfile(last_file):
         os.remove(last_file)
         getLogger().info(f"removed {last_file}: the run finished (keep_last_checkpoint: True keeps it)")
+
+
+def interrupted_message(trainer):
+    """Where an interrupted training stopped, and the resume command when its last-epoch state was kept."""
+    epoch = trainer.train_position[0]
+    last = last_checkpoint_file(trainer.saved_model_file)
+    where = f"interrupted at epoch {epoch}" if epoch is not None else "interrupted before the first epoch"
+    if trainer.last_checkpoint_epoch is not None and os.path.isfile(last):
+        return (f"{where}: the state after epoch {trainer.last_checkpoint_epoch} is kept in {last}; resume with "
+                f"--resume_from={last}")
+    return f"{where}, before a last-epoch state was kept (save_last_checkpoint): nothing to resume, run it again"
 
 
 def make_config(**kwargs):
@@ -127,6 +138,8 @@ def _train_and_test(config, saved):
     logger = getLogger()
     logger.info(sys.argv)
     logger.info(config)
+    if saved:
+        check_checkpoint_dir(config)  # before the data is read (the trainer checks again when it is built)
 
     dataset = create_dataset(config)
     logger.info(dataset)
@@ -140,9 +153,12 @@ def _train_and_test(config, saved):
         trainer.resume_checkpoint(config["resume_from"])
     epochs_before = len(trainer.train_loss_dict)  # trained before an interruption (resume_from)
     fit_start = time.time()
-    best_valid_score, best_valid_result = trainer.fit(
-        train_data, valid_data, saved=saved, show_progress=config["show_progress"]
-    )
+    try:
+        best_valid_score, best_valid_result = trainer.fit(
+            train_data, valid_data, saved=saved, show_progress=config["show_progress"]
+        )
+    except KeyboardInterrupt as interrupt:
+        raise TrainingInterrupted(interrupted_message(trainer)) from interrupt
     fit_seconds = time.time() - fit_start
     last_file = last_checkpoint_file(trainer.saved_model_file)
     epochs = len(trainer.train_loss_dict)
@@ -182,6 +198,8 @@ def objective_function(config_dict=None, config_file_list=None, saved=True):
         logger.removeHandler(handler)
     init_logger(config)
     logging.basicConfig(level=logging.ERROR)
+    if saved:
+        check_checkpoint_dir(config)
     dataset = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, dataset)
     model = build_model(config, train_data._dataset)

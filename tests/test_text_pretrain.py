@@ -549,3 +549,23 @@ def test_text_anchor_adds_the_pull_towards_the_pretrained_start(settings, pretra
 def test_text_settings_without_a_text_start_or_out_of_range_are_refused(settings, overrides, message):
     with pytest.raises(ConfigurationError, match=message):
         build("FAME", settings(**overrides))
+
+
+def test_an_encoder_whose_weights_are_a_crafted_pickle_is_one_error_naming_the_file(tiny_encoder, tmp_path):
+    """torch's weights_only refuses the pickle (nothing runs) but its UnpicklingError used to escape as a traceback."""
+    import os
+    import pickle
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    folder = tmp_path / "encoder"
+    shutil.copytree(tiny_encoder, folder)
+    (folder / "model.safetensors").unlink()
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Exploit()))
+    with pytest.raises(ConfigurationError) as caught:
+        TextEncoder(str(folder), show_progress=False).encode(["red lipstick"])
+    message = str(caught.value)
+    assert str(folder / "pytorch_model.bin") in message and "refused" in message
+    assert not (tmp_path / "pwned").exists()

@@ -36,6 +36,7 @@ from recbole_fame.data.history import (
 from recbole_fame.registry import get_model
 from recbole_fame.defaults import train_mode
 from recbole_fame.errors import require
+from recbole_fame.memory import check_sequence_rows_fit
 
 
 class SeqFieldLoading:
@@ -234,6 +235,7 @@ class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
         keep = (position >= 1) & ((sample >= train_samples) | ((train_samples - 1 - sample) % window == 0))
 
         target = np.flatnonzero(keep)
+        check_sequence_rows_fit(self.config, len(target), len([f for f in self.inter_feat if f != self.uid_field]))
         seq_start = np.maximum(user_start[target], target - window)
         length = target - seq_start
         offsets = np.arange(window)

@@ -37,6 +37,7 @@ from recbole_fame.model.sequence_loss import (SequenceLoss, check_weighting, ear
 from recbole_fame.model.transformer import use_fused_gelu
 from recbole_fame.defaults import model_settings, train_mode
 from recbole_fame.errors import is_int, require
+from recbole_fame.memory import fame_parts, require_fits
 
 SETTINGS = (
     "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",
@@ -104,6 +105,7 @@ class FAME(DeferredStart, SequentialRecommender):
         super().__init__(config, dataset)
         s = model_settings(config, "FAME", SETTINGS)
         check_settings(s)
+        self._check_memory(config, dataset, s)
         self.n_layers = s["n_layers"]
         self.n_heads = s["n_heads"]
         self.hidden_size = s["hidden_size"]
@@ -169,6 +171,19 @@ class FAME(DeferredStart, SequentialRecommender):
             starts.append(lambda model: load_text_checkpoint_into_fame(model, s["text_pretrained_path"], config, dataset))
         self.defer_start(starts)
         compile_if_asked(self, config)  # compile_model: True (opt-in)
+
+    def _check_memory(self, config, dataset, s):
+        """Refuse sizes whose parameters and training batch cannot fit in the device's memory, before building them."""
+        train_sequences = train_mode(config) == "sequence"
+        try:
+            longest = min(self.max_seq_length, int(dataset.inter_feat[self.ITEM_SEQ_LEN].max()))
+        except (KeyError, AttributeError, TypeError, ValueError, RuntimeError):  # no sample lists: the setting
+            longest = self.max_seq_length
+        batch = (getattr(dataset, "sequences_per_batch", None) if train_sequences else None) or config["train_batch_size"]
+        parts = fame_parts(self.n_items, self.max_seq_length, longest, s["hidden_size"], s["n_heads"], s["num_experts"],
+                           s["n_layers"], s["inner_size"], batch, longest if train_sequences else 1, config["learner"])
+        require_fits("FAME with these settings", parts, config["device"] or "cpu",
+                     "Lower num_experts, n_heads, hidden_size, MAX_ITEM_LIST_LENGTH or train_batch_size.")
 
     def _init_weights(self, module):
         """Normal(0, initializer_range) weights and zero biases as in SASRec; FAME's raw parameters too."""
