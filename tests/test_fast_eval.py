@@ -7,6 +7,7 @@ from recbole.model.layers import FeedForward, TransformerEncoder
 
 from recbole_fame import Config, create_dataset, data_preparation, get_model
 from recbole_fame.model.transformer import encode_last_position, use_fused_gelu
+from tests.conftest import seed_everything
 
 
 def split(settings, **overrides):
@@ -38,6 +39,7 @@ def test_fused_gelu_is_recbole_gelu(dtype):
     values and gradients agree to a few roundings of the dtype (in float32 both are checked against float64).
     Measured worst on 4 million points: 1.6 roundings for the values, 4.6 for torch's gradient; the bound is 32,
     and torch's tanh approximation of gelu, a different function, is ~1500 roundings off."""
+    seed_everything()  # the layer's initial weights (unused: its gelu alone is compared)
     layer = FeedForward(8, 16, 0.0, "gelu", 1e-12)
     generator = torch.Generator().manual_seed(0)
     x = torch.cat([torch.linspace(-14, 14, 28001, dtype=dtype), torch.randn(10000, generator=generator, dtype=dtype) * 4])
@@ -56,6 +58,7 @@ def test_fused_gelu_is_recbole_gelu(dtype):
 
 def test_fused_gelu_is_set_on_the_plugin_models_only(settings):
     """FAME's lower layers and SASRecSeq's layers use the fused gelu; RecBole's class and RecBole's SASRec keep theirs."""
+    seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     from recbole.model.sequential_recommender import SASRec
 
     config, train_data, _, _ = split(settings, model="SASRecSeq", loss_type="CE")
@@ -118,6 +121,7 @@ def test_compile_model_is_opt_in_and_wraps_the_step_and_the_scoring(settings, mo
     """compile_model: False (the default) leaves the model as it is; True hands calculate_loss and
     full_sort_predict to torch.compile (lazily: nothing is compiled until called; benchmarks/recipes/gpu_fast_path.sh
     runs it), with the same parameters."""
+    seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     config, train_data, _, _ = split(settings, model=model_name, loss_type="CE")
     plain = get_model(model_name)(config, train_data._dataset)
     assert "calculate_loss" not in vars(plain) and "full_sort_predict" not in vars(plain)
