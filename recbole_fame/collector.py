@@ -9,6 +9,10 @@ of a validation pass. Full-sort evaluation of a sequential model has exactly one
 a count of 1 per row: the same tensor, same dtype, from the same ``torch.topk`` call. Every other case
 (several positives per row: general models; labelled evaluation, which has no ``positive_u``: context-aware
 models; the other keys) is RecBole's code.
+
+One difference: a positive scored -inf (hidden: the padding item, or with ``eval_exclude_history`` an item the
+user had before) is a miss wherever ``torch.topk`` puts it. RecBole counts it a hit when fewer than k items
+are left above -inf and the top k reaches down among the hidden items, where the ties fall as they may.
 """
 
 import torch
@@ -28,10 +32,11 @@ class Collector(RecBoleCollector):
         )
         if not (one_positive_each and self.register.need("rec.topk")):
             return super().eval_batch_collect(scores_tensor, interaction, positive_u, positive_i)
-        _, topk_idx = torch.topk(scores_tensor, max(self.topk), dim=-1)  # n_users x k, as RecBole's
+        topk_scores, topk_idx = torch.topk(scores_tensor, max(self.topk), dim=-1)  # n_users x k, as RecBole's
         if self.register.need("rec.items"):
             self.data_struct.update_tensor("rec.items", topk_idx)
-        pos_idx = (topk_idx == positive_i.to(topk_idx.device).unsqueeze(1)).int()
+        hits = (topk_idx == positive_i.to(topk_idx.device).unsqueeze(1)) & ~torch.isneginf(topk_scores)
+        pos_idx = hits.int()
         pos_len_list = torch.ones(rows, 1, dtype=torch.int64, device=topk_idx.device)
         self.data_struct.update_tensor("rec.topk", torch.cat((pos_idx, pos_len_list), dim=1))
         # the rest (rec.meanrank, rec.score, data.label) as RecBole collects it

@@ -115,7 +115,7 @@ def patch_recbole():
     def fit(self, train_data, valid_data=None, verbose=True, saved=True, show_progress=False, callback_fn=None):
         with Fixes._fit_scope(self, saved):
             return original["fit"](self, train_data, valid_data, verbose=verbose, saved=saved,
-                                   show_progress=show_progress, callback_fn=callback_fn)
+                                   show_progress=show_progress, callback_fn=Fixes._best_epoch_noted(self, callback_fn))
 
     def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
         Fixes._start_epoch(self, train_data, epoch_idx)

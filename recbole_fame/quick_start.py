@@ -179,8 +179,8 @@ def _train_and_test(config, saved):
         "saved_model_file": trainer.saved_model_file if saved else None,
         "last_checkpoint_file": last_file if saved and os.path.isfile(last_file) else None,
         "epochs": epochs,
-        # the epoch of the best validation score: evaluations since then are counted in trainer.cur_step
-        "best_epoch": epochs - 1 - trainer.cur_step * config["eval_step"],
+        # the epoch of the best validation score (without validation RecBole keeps the last epoch's weights)
+        "best_epoch": epochs - 1 if trainer.best_valid_epoch is None else trainer.best_valid_epoch,
         "seconds_per_epoch": fit_seconds / max(epochs - epochs_before, 1),
         "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
     }

@@ -8,7 +8,7 @@ randomness (other dropout masks, another shuffle). The plugin's trainers (see
 state at the end of the previous epoch (its validation and early-stopping bookkeeping included):
 
 * what RecBole's checkpoint holds (config, epoch, ``cur_step``, ``best_valid_score``, model and optimizer);
-* the best validation result, the per-epoch training losses and the path of the best checkpoint;
+* the best validation result and its epoch, the per-epoch training losses and the path of the best checkpoint;
 * the random states of ``random``, numpy, torch (and CUDA), and of the training dataloader's generators.
 
 ``Trainer.resume_checkpoint(<...-last.pth>)`` (or ``--resume_from=<...-last.pth>`` for
@@ -257,6 +257,7 @@ def save_last_checkpoint(trainer, train_data, epoch):
         "cur_step": trainer.cur_step,
         "best_valid_score": trainer.best_valid_score,
         "best_valid_result": trainer.best_valid_result,
+        "best_valid_epoch": trainer.best_valid_epoch,
         "train_loss_dict": dict(trainer.train_loss_dict),
         "state_dict": trainer.model.state_dict(),
         "other_parameter": trainer.model.other_parameter(),

@@ -10,7 +10,7 @@ import pytest
 import run_recbole_fame
 from recbole_fame.checkpoint import load_recbole_checkpoint
 from recbole_fame.errors import CheckpointError
-from tests.conftest import TEST_DATA
+from tests.conftest import HUNG_AFTER_SECONDS, TEST_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_SETTINGS = {"data_path": TEST_DATA, "state": "ERROR", "show_progress": False, "epochs": 1,
@@ -63,7 +63,7 @@ def test_cli_end_to_end_prints_test_metrics(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(REPO / "run_recbole_fame.py"), "--model=FAME", "--dataset=tiny",
          *tiny(state="INFO", checkpoint_dir=tmp_path / "saved")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=HUNG_AFTER_SECONDS,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     output = proc.stdout + proc.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_DATA
+from tests.conftest import HUNG_AFTER_SECONDS, TEST_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
@@ -63,7 +63,7 @@ def test_compare_warm_starts_fame_from_a_sequence_mode_sasrec_without_copied_set
          "--set", *TINY, f"checkpoint_dir={tmp_path / 'saved'}", "--models",
          "SASRec (sequence mode)=SASRecSeq:n_heads=2,train_mode=sequence; "
          "FAME (warm start)=FAME:warm_start=SASRec (sequence mode),num_experts=2"],
-        cwd=tmp_path, capture_output=True, text=True, env=env(), timeout=600)
+        cwd=tmp_path, capture_output=True, text=True, env=env(), timeout=HUNG_AFTER_SECONDS)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     sasrec = json.loads((out / "SASRec__sequence_mode_-seed1.json").read_text())
     fame = json.loads((out / "FAME__warm_start_-seed1.json").read_text())
@@ -141,7 +141,7 @@ def test_every_benchmark_module_imports_as_part_of_the_package(path):
 @pytest.mark.parametrize("path", TOOLS, ids=relative(TOOLS))
 def test_a_tool_run_as_a_file_stops_and_names_its_module_command(path, tmp_path):
     proc = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, env=env(),
-                          cwd=tmp_path, timeout=120)
+                          cwd=tmp_path, timeout=HUNG_AFTER_SECONDS)
     assert proc.returncode != 0 and not proc.stdout
     assert f"python -m {module_name(path)}" in proc.stderr
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from recbole_fame.console import metrics_table, summary_text
-from tests.conftest import TEST_DATA
+from tests.conftest import HUNG_AFTER_SECONDS, TEST_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,7 @@ def run_runner(tmp_path, *extra):
             f"--checkpoint_dir={tmp_path / 'saved'}", "--epochs=2", "--hidden_size=16", "--inner_size=32",
             "--n_heads=2", "--num_experts=2", "--MAX_ITEM_LIST_LENGTH=20", "--use_gpu=False", *extra]
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
-    proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=HUNG_AFTER_SECONDS)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 

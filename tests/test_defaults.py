@@ -6,7 +6,7 @@ from recbole.data.dataloader import TrainDataLoader
 from recbole_fame import Config, create_dataset, data_preparation, get_model
 from recbole_fame.data.dataloader import LengthBucketedTrainDataLoader
 from recbole_fame.errors import ConfigurationError
-from tests.conftest import tiny_settings
+from tests.conftest import seed_everything, tiny_settings
 
 
 def prepared(tmp_path, model="FAME", **overrides):
@@ -37,6 +37,7 @@ def test_the_prefix_mode_is_one_setting_away_with_recboles_shuffled_batches(tmp_
 def test_sequence_mode_batches_hold_train_batch_size_targets(tmp_path, bucketing):
     """train_batch_size counts training targets in the sequence mode too, so an epoch makes about as many
     updates as the prefix mode's (ml-100k's 256 used to be 256 whole sequences: ~4 updates an epoch)."""
+    seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     _, prefix = prepared(tmp_path, train_mode="prefix", train_batch_size=64)
     config, train_data = prepared(tmp_path, train_mode="sequence", train_batch_size=64, length_bucketing=bucketing)
     dataset = train_data._dataset
@@ -51,6 +52,7 @@ def test_sequence_mode_batches_hold_train_batch_size_targets(tmp_path, bucketing
 
 
 def test_train_batch_unit_sequences_keeps_whole_sequences_per_batch(tmp_path):
+    seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     config, train_data = prepared(tmp_path, train_mode="sequence", train_batch_size=8, train_batch_unit="sequences")
     assert train_data.step == 8
     model = get_model("FAME")(config, train_data._dataset)

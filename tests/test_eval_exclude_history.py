@@ -1,7 +1,8 @@
 """eval_exclude_history: full-sort evaluation that hides every earlier item of the user (the S3-Rec lineage).
 
 Checked against a brute-force ranking on a hand-built dataset whose scores are known: one user's first items
-lie beyond MAX_ITEM_LIST_LENGTH of their test sample, one user's test target repeats an earlier item.
+lie beyond MAX_ITEM_LIST_LENGTH of their test sample, one user's test target repeats an earlier item, and one
+user's repeated test target is hidden with so many items that fewer than k are left to rank.
 """
 
 import math
@@ -15,6 +16,7 @@ from recbole.utils import InputType
 
 from recbole_fame import Config, create_dataset, data_preparation
 from recbole_fame.data.history import HISTORY_LENGTH_FIELD
+from recbole_fame.trainer import Trainer as PluginTrainer
 
 N_ITEMS = 30
 # user -> items in time order: u1's first items are far beyond a window of 3; u2's test target (i5) repeats
@@ -24,6 +26,8 @@ SEQUENCES = {
     "u3": [20, 21, 22, 23, 24, 25],
     "u4": [3, 8, 13, 18, 23, 28, 29],
     "u5": [2, 4, 6, 8],
+    # u6 has had 27 of the 30 items before its test target i3, a repeat: 3 items are left visible, fewer than k
+    "u6": list(range(1, 28)) + [3],
 }
 for item in range(1, N_ITEMS + 1):  # every item at least once in training, so every token exists
     SEQUENCES.setdefault(f"filler{item % 6}", []).append(item)
@@ -105,7 +109,7 @@ def test_the_repeated_target_is_a_miss_and_items_beyond_the_window_are_hidden(ha
     config = Config(model=KnownScores, dataset="hand", config_dict=settings_for(hand_built, tmp_path, True))
     dataset = create_dataset(config)
     _, _, test_data = data_preparation(config, dataset)
-    assert test_data.repeated_target_count() == 1  # u2's i5
+    assert test_data.repeated_target_count() == 2  # u2's i5, u6's i3
     token = {int(dataset.token2id(dataset.iid_field, f"i{i}")): i for i in range(1, N_ITEMS + 1)}
     u1 = int(dataset.token2id(dataset.uid_field, "u1"))
     for batch, history_index, _, _ in test_data:
@@ -119,6 +123,38 @@ def test_the_repeated_target_is_a_miss_and_items_beyond_the_window_are_hidden(ha
             break
     else:
         pytest.fail("u1 has no test sample")
+
+
+def test_a_hidden_target_is_a_miss_when_fewer_than_k_items_are_left_visible(hand_built, tmp_path):
+    """k = 30, every item: the top k reaches down among the hidden items of every user (u6 has only 3 items
+    left visible), and u6's hidden test target is still a miss, as in the brute-force ranking."""
+    config = Config(model=KnownScores, dataset="hand", config_dict=settings_for(
+        hand_built, tmp_path, True, topk=[N_ITEMS], valid_metric=f"NDCG@{N_ITEMS}"))
+    dataset = create_dataset(config)
+    _, _, test_data = data_preparation(config, dataset)
+    model = KnownScores(config, test_data._dataset)
+    result = PluginTrainer(config, model).evaluate(test_data, load_best_model=False)
+    expected = brute_force(dataset, model.table.detach(), "test", True, ks=(N_ITEMS,))
+    assert expected[f"hit@{N_ITEMS}"] < 1  # u2's and u6's repeated targets are the misses
+    for key, value in expected.items():
+        assert result[key] == pytest.approx(value, abs=1e-4), key
+
+
+def test_the_collector_counts_a_positive_scored_minus_infinity_a_miss(hand_built, tmp_path):
+    """One row of 5 items ranked at k = 5: the hidden positive is in the top k; RecBole's collector counts it a
+    hit, the plugin's a miss."""
+    from recbole.evaluator import Collector as RecBoleCollector
+
+    from recbole_fame.collector import Collector
+
+    config = Config(model=KnownScores, dataset="hand", config_dict=settings_for(
+        hand_built, tmp_path, True, topk=[5], valid_metric="NDCG@5"))
+    scores = torch.tensor([[-math.inf, 0.5, -math.inf, 0.1, 0.3]])  # the padding item and item 2 hidden
+    positive_u, positive_i = torch.tensor([0]), torch.tensor([2])
+    for collector, hit in ((RecBoleCollector(config), 1), (Collector(config), 0)):
+        collector.eval_batch_collect(scores.clone(), None, positive_u, positive_i)
+        topk = collector.get_data_struct()["rec.topk"]
+        assert topk[0, :-1].sum() == hit and topk[0, -1] == 1  # hits in the top 5, then the positives' count
 
 
 @pytest.mark.parametrize("model, mode", [("SASRec", "prefix"), ("FAME", "sequence")])

@@ -14,7 +14,7 @@ import torch
 from recbole_fame import run_recbole_fame
 from recbole_fame.explain import main
 from recbole_fame.quick_start import load_data_and_model
-from tests.conftest import TEST_DATA, tiny_settings
+from tests.conftest import HUNG_AFTER_SECONDS, TEST_DATA, tiny_settings
 
 REPO = Path(__file__).resolve().parents[1]
 LOAD_COL = {"inter": ["user_id", "item_id", "timestamp"], "item": ["item_id", "title"]}
@@ -107,7 +107,7 @@ def test_unknown_user_names_it_and_shows_examples(trained, tmp_path):
         [sys.executable, "-m", "recbole_fame.explain", "--checkpoint", trained.fame, "--trust_checkpoint",
          "--user", "nobody"],
         cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1"),
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=HUNG_AFTER_SECONDS,
     )
     assert proc.returncode == 2
     assert "Unknown user 'nobody'" in proc.stderr and "u1, u2" in proc.stderr

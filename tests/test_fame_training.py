@@ -11,6 +11,7 @@ from recbole.data import create_dataset as recbole_create_dataset
 from recbole.data import data_preparation
 from recbole.model.sequential_recommender import SASRec
 from recbole.trainer import Trainer
+from recbole.utils import init_seed
 
 from recbole_fame import FAME, Config, create_dataset, objective_function, run_recbole_fame
 from recbole_fame.errors import CheckpointError
@@ -170,6 +171,7 @@ def test_drop_in_recbole_pipeline_needs_nothing_fame_specific(tmp_path, request,
     if way.startswith("RecBole"):
         request.getfixturevalue("patched_recbole")
     config = drop_in_config(tmp_path)
+    init_seed(config["seed"], config["reproducibility"])  # as RecBole's run_recbole does
     train_data, valid_data, test_data = data_preparation(config, recbole_create_dataset(config))
     model = FAME(config, train_data._dataset)
     assert (model.n_heads, model.num_experts, model.hidden_size) == (4, 4, 64)  # FAME.yaml defaults
@@ -183,6 +185,7 @@ def test_without_the_patch_recbole_trainer_is_recbole_own(tmp_path):
     """Importing recbole_fame changes nothing of RecBole: its Trainer still loads with torch's defaults (which,
     on torch >= 2.6, refuse RecBole's pickled Config) and keeps no last-epoch checkpoint."""
     config = drop_in_config(tmp_path)
+    init_seed(config["seed"], config["reproducibility"])  # as RecBole's run_recbole does
     train_data, valid_data, test_data = data_preparation(config, recbole_create_dataset(config))
     trainer = Trainer(config, FAME(config, train_data._dataset))
     trainer.fit(train_data, valid_data, saved=True, show_progress=False)

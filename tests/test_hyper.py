@@ -11,7 +11,7 @@ import pytest
 
 from recbole_fame.errors import ConfigurationError
 from recbole_fame.tuning import extra_settings, grid_size, output_paths, read_params_file, summary
-from tests.conftest import TEST_DATA
+from tests.conftest import HUNG_AFTER_SECONDS, TEST_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,7 @@ def test_hyperopt_exhaustive_runs_the_whole_grid_without_importing_ray(tmp_path)
     )
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=HUNG_AFTER_SECONDS)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "RAY_IMPORTED False" in proc.stdout
     document = json.loads((tmp_path / "out" / "tiny.json").read_text())

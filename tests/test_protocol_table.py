@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from tests.test_benchmarks import REPO, TINY, env
+from tests.conftest import HUNG_AFTER_SECONDS
 
 
 def run(args, cwd):
     proc = subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, env=env(),
-                          timeout=900)
+                          timeout=HUNG_AFTER_SECONDS)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return proc.stdout
 

@@ -12,6 +12,7 @@ from recbole.trainer import Trainer as RecBoleTrainer
 from recbole_fame import FAME, Config, create_dataset, data_preparation, run_recbole_fame
 from recbole_fame.errors import OutputError, TrainingDivergedError
 from recbole_fame.trainer import Trainer
+from tests.conftest import HUNG_AFTER_SECONDS, seed_everything
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,7 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 def python(code, cwd=None):
     """Run ``code`` in a fresh interpreter with this checkout first on the path; returns its stdout."""
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd,
+                         timeout=HUNG_AFTER_SECONDS)
     assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout
 
@@ -33,6 +35,7 @@ def test_same_seed_same_metrics(settings):
 
 
 def test_non_finite_loss_stops_with_epoch_step_and_setting(settings):
+    seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     config = Config(model="FAME", dataset="tiny", config_dict=settings(train_batch_size=16))
     train_data, valid_data, _ = data_preparation(config, create_dataset(config))
     model = FAME(config, train_data._dataset)
@@ -65,7 +68,7 @@ def test_two_cpu_processes_train_and_end_with_identical_parameters(tmp_path):
         port = str(s.getsockname()[1])
     worker = Path(__file__).resolve().parent / "ddp_worker.py"
     proc = subprocess.run([sys.executable, str(worker), str(tmp_path), port], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=HUNG_AFTER_SECONDS)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
     for name, value in rank0["state_dict"].items():
@@ -176,6 +179,7 @@ def test_training_through_the_plugin_leaves_recbole_and_torch_as_they_were(tmp_p
 def test_the_plugin_trainer_trains_without_anomaly_detection_and_leaves_the_flag_as_found(settings):
     """RecBole's sine.py switches anomaly detection on for the process (1.6-1.7x the time of a step): the plugin's
     trainers train with it off unless detect_anomaly: True, and leave the flag as they found it."""
+    seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     torch.autograd.set_detect_anomaly(True)  # as RecBole's sine.py leaves it (imported already by earlier tests)
     for detect_anomaly in (False, True):
         config = Config(model="FAME", dataset="tiny", config_dict=settings(epochs=1, detect_anomaly=detect_anomaly))
@@ -193,6 +197,7 @@ def test_the_plugin_trainer_trains_without_anomaly_detection_and_leaves_the_flag
 def test_patch_recbole_gives_recbole_trainer_the_fixes_and_can_be_told_apart(settings, patched_recbole):
     """With patch_recbole(), RecBole's own Trainer trains without anomaly detection and stops on an infinite loss
     with the plugin's message (RecBole alone trains on through it)."""
+    seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     torch.autograd.set_detect_anomaly(True)  # as RecBole's sine.py leaves it
     config = Config(model="FAME", dataset="tiny", config_dict=settings(epochs=1))
     train_data, valid_data, _ = data_preparation(config, create_dataset(config))
@@ -225,6 +230,7 @@ def test_unpatching_restores_every_attribute_patch_recbole_replaced(patched_recb
 def test_a_failed_best_checkpoint_write_is_one_error_and_keeps_the_previous_best(settings, tmp_path, monkeypatch):
     """A full disk while writing the best checkpoint used to end in a traceback and leave a truncated .pth that a
     later evaluate or resume read."""
+    seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     import errno
 
     config = Config(model="FAME", dataset="tiny", config_dict=settings(epochs=1))
@@ -253,6 +259,7 @@ def test_a_failed_best_checkpoint_write_is_one_error_and_keeps_the_previous_best
 def test_a_failed_first_best_checkpoint_write_leaves_no_file(settings, tmp_path, monkeypatch):
     """With no previous best, a full disk at the first write leaves nothing: not the empty file that claimed the
     run's checkpoint name, which a later evaluate would read."""
+    seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     import errno
 
     config = Config(model="FAME", dataset="tiny", config_dict=settings(epochs=1))
@@ -326,7 +333,7 @@ def test_orphan_temporary_files_of_a_killed_writer_are_removed_at_the_next_write
         f"atomic_write([({str(target)!r}, write)])\n"
     )
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    assert subprocess.run([sys.executable, "-c", killed], env=env, timeout=120).returncode == -9
+    assert subprocess.run([sys.executable, "-c", killed], env=env, timeout=HUNG_AFTER_SECONDS).returncode == -9
     [orphan] = tmp_path.glob(".FAME-x.pth.*.tmp")
     running = files.temporary_name(target)  # this process's, as if it were writing now
     running.write_bytes(b"in progress")
@@ -398,6 +405,7 @@ def test_patch_recbole_gives_recbole_trainer_unique_names_last_checkpoints_and_t
         settings, tmp_path, monkeypatch, patched_recbole):
     """Every earlier behaviour also through the explicit patch: two RecBole Trainers built in the same second get
     their own best checkpoints, each keeps its -last.pth, and both evaluate their best file on torch >= 2.6."""
+    seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     from recbole.trainer import trainer
 
     monkeypatch.setattr(trainer, "get_local_time", lambda: "Nov-29-2026_17-08-32")

@@ -1,4 +1,5 @@
-"""An interrupted run resumed from its last checkpoint ends exactly like the uninterrupted run."""
+"""An interrupted run resumed from its last checkpoint ends exactly like the uninterrupted run; the best epoch a run
+reports is the epoch of its best checkpoint, however the run ends."""
 
 from pathlib import Path
 
@@ -224,3 +225,30 @@ def test_the_same_resume_started_twice_at_once_is_refused(settings, tmp_path):
     # that run is gone: its lock is stale, the resume goes on and releases its own lock at the end
     resumed = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3, resume_from=last))
     assert resumed["epochs"] == 3 and not lock.exists()
+
+
+@pytest.mark.parametrize("eval_step, epochs", [(2, 5), (3, 7)])
+def test_best_epoch_is_the_best_checkpoints_when_the_epoch_cap_falls_between_evaluations(settings, eval_step, epochs):
+    """Validation every eval_step epochs, and the cap one or more epochs after the last evaluation: the best
+    epoch is an evaluated epoch, the one whose weights the best checkpoint holds."""
+    result = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(
+        epochs=epochs, eval_step=eval_step, stopping_step=10, keep_last_checkpoint=True))
+    assert result["epochs"] == epochs and epochs % eval_step != 0
+    evaluated = [epoch for epoch in range(epochs) if (epoch + 1) % eval_step == 0]
+    assert result["best_epoch"] in evaluated
+    assert result["best_epoch"] == torch.load(result["saved_model_file"], weights_only=False)["epoch"]
+    assert torch.load(result["last_checkpoint_file"], weights_only=False)["best_valid_epoch"] == result["best_epoch"]
+
+
+def test_a_resumed_run_reports_the_best_epoch_of_the_run_it_continues(settings, tmp_path, monkeypatch):
+    """Killed after the last evaluation, resumed for the epochs left, which have none: the best epoch is the
+    killed run's."""
+    config = settings(epochs=5, eval_step=2, stopping_step=10, checkpoint_dir=str(tmp_path / "killed"))
+    with monkeypatch.context() as patch:
+        kill_during(patch, epoch=4, step=1)
+        with pytest.raises(Killed):
+            run_recbole_fame(model="FAME", dataset="tiny", config_dict=config)
+    [last] = Path(tmp_path / "killed").glob("*-last.pth")
+    best = torch.load(last, weights_only=False)["best_model_file"]
+    resumed = run_recbole_fame(model="FAME", dataset="tiny", config_dict=dict(config, resume_from=str(last)))
+    assert resumed["best_epoch"] == torch.load(best, weights_only=False)["epoch"] in (1, 3)

@@ -14,6 +14,7 @@ from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer
 from recbole_fame.data.eval_dataloader import FullSortEvalDataLoader as PluginFullSortEvalDataLoader
 from recbole_fame.data.sorted_eval import LengthSortedFullSortEvalDataLoader
+from tests.conftest import HUNG_AFTER_SECONDS, seed_everything
 
 
 def prepare(settings, model, **overrides):
@@ -99,7 +100,7 @@ def test_two_processes_evaluate_the_same_users_with_the_same_metrics(tmp_path):
         port = str(s.getsockname()[1])
     worker = Path(__file__).resolve().parent / "sorted_eval_ddp_worker.py"
     proc = subprocess.run([sys.executable, str(worker), str(tmp_path), port], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=HUNG_AFTER_SECONDS)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
     for rank in ranks:
@@ -119,6 +120,7 @@ def test_the_plugin_collector_collects_what_recbole_collects(settings, metrics):
 
     from recbole_fame.collector import Collector
 
+    seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     config, (train_data, valid_data, _) = prepare(settings, "FAME", metrics=metrics, eval_batch_size=16)
     trainer = get_trainer(config["MODEL_TYPE"], "FAME")(config, get_model("FAME")(config, train_data._dataset))
     assert type(trainer.eval_collector) is Collector

@@ -2,6 +2,7 @@
 and cold items. A tiny random BERT made here stands in for the text encoder (offline, fast)."""
 
 import logging
+import math
 import shutil
 import sys
 
@@ -466,6 +467,68 @@ def test_validation_scores_held_out_items_the_loss_never_sees(settings, tiny_enc
     for (kind, queries), task in zip(seen, model.head_tasks):
         items = labelled[task][queries] if kind == "facet" else queries + 1  # query rows -> item ids
         assert set(items.tolist()) <= set(held_out.tolist()) and len(items) > 0, (task, items)
+
+
+def loop_label_precision(embedding, labels, k, queries):
+    """Label precision@k of single-label rows, written as loops over the query rows."""
+    unit = torch.nn.functional.normalize(embedding, dim=-1)
+    shares = []
+    for q in queries:
+        sims = unit @ unit[q]
+        sims[q] = -math.inf
+        shares += [float(labels[n, 0] == labels[q, 0]) for n in sims.topk(k).indices.tolist()]
+    return sum(shares) / len(shares)
+
+
+def test_the_report_scores_the_held_out_items_when_the_run_has_them():
+    """Heads that learnt the training items' labels by heart and know nothing of the held-out items: over every
+    item they look disentangled, over the held-out items (what the report gives when there are any) they do not."""
+    from recbole_fame.text.disentanglement import disentanglement_report, format_report
+
+    generator = torch.Generator().manual_seed(0)
+    n, k = 41, 3  # row 0 is the padding item
+    labels = torch.randint(0, 4, (n, 1), generator=generator)
+    labels[0] = -1
+    held_out = torch.zeros(n, dtype=torch.bool)
+    held_out[torch.arange(1, n, 4)] = True
+    memorised = torch.nn.functional.one_hot(labels.clamp(min=0).squeeze(1), 4).float() * 5 + \
+        0.1 * torch.randn(n, 4, generator=generator)
+    memorised[held_out] = torch.randn(int(held_out.sum()), 4, generator=generator)
+    head_embedding = torch.stack([memorised, torch.randn(n, 4, generator=generator)])
+    text = torch.randn(n, 6, generator=generator)
+    tasks = ["genre", "identity"]
+
+    everything = disentanglement_report(head_embedding, text, {"genre": labels}, tasks, k=k)
+    report = disentanglement_report(head_embedding, text, {"genre": labels}, tasks, k=k, query_items=held_out)
+    queries = torch.nonzero(held_out[1:]).flatten()  # rows of the labelled items 1..n-1
+    genre = report["facets"]["genre"]
+    assert (report["queries"], everything["queries"]) == ("held-out", "all")
+    assert genre["queries"] == int(held_out.sum()) == len(queries) and genre["items"] == n - 1
+    for head in range(2):
+        assert genre["heads"][head] == pytest.approx(loop_label_precision(head_embedding[head][1:], labels[1:], k, queries))
+    assert everything["facets"]["genre"]["heads"][0] > 0.75 > 0.5 > genre["heads"][0]  # learnt by heart, and only that
+    assert "held out of training" in format_report(report) and "training labels included" in format_report(everything)
+    older = {**everything, "facets": {"genre": {key: value for key, value in everything["facets"]["genre"].items()
+                                                if key not in ("queries", "held_out_queries")}}}
+    del older["queries"]  # a report stored before reports said which items they average over
+    assert "held-out items, if any, were not told apart" in format_report(older)
+    # a run without held-out items reports over every item, as before
+    assert disentanglement_report(head_embedding, text, {"genre": labels}, tasks, k=k,
+                                  query_items=torch.zeros(n, dtype=torch.bool)) == everything
+
+
+def test_the_pretraining_report_is_over_its_held_out_items(settings, tiny_encoder):
+    from recbole_fame.text.disentanglement import labelled
+
+    for share, queries in ((0.2, "held-out"), (0, "all")):
+        _, model, _, _ = build("FAMETextPretrain", text_settings(settings, tiny_encoder, n_heads=4,
+                                                                 validation_items=share))
+        report = model.disentanglement_report()
+        assert report["queries"] == queries
+        for field, labels in model.facet_labels().items():
+            keep = labelled(labels.cpu())
+            expected = int((keep & model.validation_mask.cpu()).sum()) if share else int(keep.sum())
+            assert report["facets"][field]["queries"] == expected > 0
 
 
 def test_runs_started_in_the_same_second_keep_their_own_text_checkpoints(settings, tiny_encoder, monkeypatch):

@@ -12,6 +12,7 @@ import torch
 from recbole_fame.text import load_text_checkpoint
 from recbole_fame.trainer.text_pretrain import shard_item_batches
 from tests.test_text_pretrain import tiny_encoder  # noqa: F401  (a fixture)
+from tests.conftest import HUNG_AFTER_SECONDS
 
 
 @pytest.mark.parametrize("n_items,batch_size,world_size", [(50, 8, 2), (50, 16, 3), (11, 4, 4), (50, 49, 2)])
@@ -39,7 +40,7 @@ def test_two_cpu_processes_pretrain_and_end_with_identical_parameters(tmp_path, 
         port = str(s.getsockname()[1])
     worker = Path(__file__).resolve().parent / "text_ddp_worker.py"
     proc = subprocess.run([sys.executable, str(worker), str(tmp_path), port, tiny_encoder], capture_output=True,
-                          text=True, timeout=300, cwd=tmp_path)
+                          text=True, timeout=HUNG_AFTER_SECONDS, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1))
 

@@ -217,7 +217,7 @@ def write_markdown(out):
              f"{p['wall_seconds']:.0f} s wall including text encoding or cache)"),
             "",
             "```",
-            r["report_table"],
+            format_report(r["report"]),  # in the words of today's report (which items it averages over)
             "```",
             "",
             "### FAME from random vs from text embeddings (same seed and budget)",

@@ -4,7 +4,8 @@ With ``eval_exclude_history: True`` the loader of a sequential model returns, wi
 ``history_index`` RecBole's trainer already applies for general models (``scores[history_index] = -inf``):
 every item the user interacted with before the scored target, over the user's whole history
 (:mod:`recbole_fame.data.history`). A target the user already had is hidden with the rest and counts as a
-miss, as in the S3-Rec / ICLRec / BSARec evaluation. Non-sequential models are RecBole's as they are: RecBole
+miss, also when fewer than k items are left visible and the top k reaches the hidden ones
+(:mod:`recbole_fame.collector`). Non-sequential models are RecBole's as they are: RecBole
 already hides their training (and, at test, validation) items.
 """
 

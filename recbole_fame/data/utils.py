@@ -140,7 +140,9 @@ def create_dataset(config):
 
 
 def check_topk_fits(config, dataset):
-    """Full-sort metrics at k need at least k items to rank (RecBole fails in torch.topk otherwise)."""
+    """Full-sort metrics at k need at least k items to rank (RecBole fails in torch.topk otherwise). Fewer than
+    k items may be left visible to a user whose history is hidden (``eval_exclude_history``): the top k then
+    reaches hidden items, and a hidden target there is still a miss (:mod:`recbole_fame.collector`)."""
     topk = config["topk"] or []
     largest = max(topk if isinstance(topk, (list, tuple)) else [topk])
     items = dataset.item_num - 1  # without the padding item

@@ -2,9 +2,13 @@
 
 For each facet f and head h: label precision@k, the share of an item's k nearest items (cosine similarity
 in head h's slice, the item itself excluded) that share its facet-f label (any shared label for multi-label
-facets), averaged over the items that have a label; only labelled items are queries and neighbours. Next
+facets), averaged over the query items; only labelled items are queries and neighbours. The queries are the
+items held out of the contrastive loss (``validation_items``), whose labels training never saw, when the
+run has them (a facet none of whose held-out items is labelled falls back to all its items, and says so);
+all labelled items otherwise, training labels included. Neighbours are drawn from all labelled items. Next
 to the heads, the same figure for the raw text embedding, for a random Gaussian projection of the text
-embedding to the head size (fixed seed), and for chance (the expected precision of random neighbours).
+embedding to the head size (fixed seed), and for chance (the expected precision of random neighbours), over
+the same queries.
 
 The facets "came apart" when each facet is recognised best by the head trained on it, above the random
 projection. The last row, ``text neighbours@k``, is the share of an item's k nearest items in the head that
@@ -60,17 +64,21 @@ def label_precision(embedding, labels, k, queries=None):
     return _neighbours_share(query_labels, labels[neighbours]).float().mean().item()
 
 
-def chance_precision(labels):
-    """Expected label precision of random neighbours: mean share of the other items sharing a label."""
+def chance_precision(labels, queries=None):
+    """Expected label precision of random neighbours: the mean over the query rows (``queries``: row indices,
+    None = every row; all rows labelled) of the share of the other rows sharing a label."""
     from recbole_fame.text.losses import shares_label
 
     n = labels.size(0)
     if n < 2:
         return float("nan")
+    if queries is None:
+        queries = torch.arange(n)
     total = 0.0
-    for start in range(0, n, _CHUNK):
-        total += (shares_label(labels[start: start + _CHUNK], labels).sum(1) - 1).float().sum().item()
-    return total / (n * (n - 1))
+    for start in range(0, queries.numel(), _CHUNK):
+        own = labels[queries[start: start + _CHUNK]]
+        total += (shares_label(own, labels).sum(1) - 1).float().sum().item()
+    return total / (queries.numel() * (n - 1))
 
 
 def neighbour_overlap(embedding, reference_neighbours, k, queries=None):
@@ -129,7 +137,7 @@ def text_neighbour_queries(n_items, max_queries, query_items=None):
     return masked_queries(query_items[1:], max_queries)
 
 
-def disentanglement_report(head_embedding, text_embedding, facets, head_tasks, k=10, seed=2025):
+def disentanglement_report(head_embedding, text_embedding, facets, head_tasks, k=10, seed=2025, query_items=None):
     """The report as plain data (stored in the checkpoint's JSON metadata).
 
     Args:
@@ -139,35 +147,55 @@ def disentanglement_report(head_embedding, text_embedding, facets, head_tasks, k
         head_tasks: what each head was trained on (a facet name or ``"identity"``).
         k: neighbours per item.
         seed: of the random projection.
+        query_items: [V] bool, the items held out of training, whose neighbours are scored (None: every item).
     """
     n_heads, _, head_size = head_embedding.shape
     generator = torch.Generator().manual_seed(seed)
     random_projection = torch.randn(text_embedding.size(1), head_size, generator=generator)
+    held_out = query_items is not None and bool(query_items.any())
     report = {
         "k": k, "n_heads": n_heads, "head_size": head_size, "text_dim": text_embedding.size(1),
-        "head_tasks": list(head_tasks), "facets": {},
+        "head_tasks": list(head_tasks), "queries": "held-out" if held_out else "all", "facets": {},
     }
     for name, labels in facets.items():
         keep = labelled(labels)
         rows = labels[keep]
-        heads = [label_precision(head_embedding[h][keep], rows, k) for h in range(n_heads)]
-        random = label_precision(text_embedding[keep] @ random_projection, rows, k)
+        queries = masked_queries(query_items[keep], None) if held_out else None
+        if queries is not None and queries.numel() == 0:  # no held-out item labelled in this facet
+            queries = None
+        heads = [label_precision(head_embedding[h][keep], rows, k, queries) for h in range(n_heads)]
+        random = label_precision(text_embedding[keep] @ random_projection, rows, k, queries)
         trained = [h for h, task in enumerate(head_tasks) if task == name]
         apart = bool(trained) and max(heads[h] for h in trained) >= max(heads) and max(heads[h] for h in trained) > random
         report["facets"][name] = {
             "items": int(keep.sum()),
             "labels": int(rows.max()) + 1 if rows.numel() else 0,
+            "queries": int(keep.sum()) if queries is None else queries.numel(),
+            "held_out_queries": queries is not None,
             "heads": heads,
-            "text": label_precision(text_embedding[keep], rows, k),
+            "text": label_precision(text_embedding[keep], rows, k, queries),
             "random": random,
-            "chance": chance_precision(rows),
+            "chance": chance_precision(rows, queries),
             "trained_heads": trained,
             "came_apart": apart,
         }
-    text_knn = nearest_neighbours(text_embedding[1:], min(k, text_embedding.size(0) - 2))
-    report["text_neighbours"] = [neighbour_overlap(head_embedding[h][1:], text_knn, text_knn.size(1))
+    queries = text_neighbour_queries(head_embedding.size(1), None, query_items if held_out else None)
+    text_knn = nearest_neighbours(text_embedding[1:], min(k, text_embedding.size(0) - 2), queries)
+    report["text_neighbours"] = [neighbour_overlap(head_embedding[h][1:], text_knn, text_knn.size(1), queries)
                                  for h in range(n_heads)]
     return report
+
+
+def _queries_line(report):
+    """Which items the report's figures average over."""
+    if "queries" not in report:  # written before reports said so, with or without held-out items: all items
+        return "Queries: every labelled item, training labels included (held-out items, if any, were not told apart)."
+    if report["queries"] == "all":
+        return "Queries: every labelled item (the run held no item out of training: training labels included)."
+    fallback = [name for name, row in report["facets"].items() if not row["held_out_queries"]]
+    return ("Queries: the items held out of training (validation_items), whose labels the loss never saw; "
+            "neighbours among all items" + (f"; {', '.join(fallback)}: no held-out item labelled, every labelled "
+                                            "item instead" if fallback else "") + ".")
 
 
 def format_report(report):
@@ -179,19 +207,21 @@ def format_report(report):
     lines = [
         (f"Facet-by-head table: label precision@{k} (share of an item's {k} nearest items, by cosine, that "
          "share its label; * = the head trained on that facet)"),
-        f"{'facet':<{name_width}}{'items':>7}{'labels':>7} | " + " ".join(f"{c:>8}" for c in head_cols)
+        _queries_line(report),
+        f"{'facet':<{name_width}}{'items':>7}{'labels':>7}{'queries':>8} | " + " ".join(f"{c:>8}" for c in head_cols)
         + " | " + " ".join(f"{c:>12}" for c in extra) + " | apart",
     ]
     for name, row in report["facets"].items():
         cells = [f"{v:.3f}{'*' if h in row['trained_heads'] else ' '}" for h, v in enumerate(row["heads"])]
         lines.append(
-            f"{name:<{name_width}}{row['items']:>7}{row['labels']:>7} | " + " ".join(f"{c:>8}" for c in cells)
+            f"{name:<{name_width}}{row['items']:>7}{row['labels']:>7}{row.get('queries', row['items']):>8} | "
+            + " ".join(f"{c:>8}" for c in cells)
             + " | " + " ".join(f"{row[key]:>12.3f}" for key in ("text", "random", "chance"))
             + f" | {'yes' if row['came_apart'] else 'no'}"
         )
     if "text_neighbours" in report:
         label = f"text neighbours@{k}"
-        lines.append(f"{label:<{name_width + 14}} | " + " ".join(f"{v:>7.3f} " for v in report["text_neighbours"]))
+        lines.append(f"{label:<{name_width + 22}} | " + " ".join(f"{v:>7.3f} " for v in report["text_neighbours"]))
     lines.append("head tasks: " + ", ".join(f"{h + 1} = {t}" for h, t in enumerate(report["head_tasks"])))
     facets = report["facets"]
     apart = [name for name, row in facets.items() if row["came_apart"]]

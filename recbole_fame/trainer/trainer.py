@@ -34,9 +34,13 @@ is RecBole's ``Trainer`` with them. Nothing of RecBole itself is changed (for Re
 * The evaluation collector is :class:`recbole_fame.collector.Collector`: RecBole's, without its dense
   [users, items] positive-item matrix where every row has one positive (sequential full sort); the same results.
 
+* The epoch of the best validation score is noted when it is reached (``best_valid_epoch``), and kept in the
+  last checkpoint: RecBole logs it only when early stopping ends the run.
+
 The state of these fixes is kept in ordinary attributes of the trainer: ``saves_checkpoints``,
-``checkpoint_name_claimed``, ``resume_states``, ``last_checkpoint_epoch``, ``train_position`` (epoch, step)
-and ``loaded_weights`` (the file the weights came from, while no update has been made since).
+``checkpoint_name_claimed``, ``resume_states``, ``last_checkpoint_epoch``, ``best_valid_epoch``,
+``train_position`` (epoch, step) and ``loaded_weights`` (the file the weights came from, while no update has
+been made since).
 """
 
 import contextlib
@@ -107,6 +111,7 @@ class RecBoleFameTrainerMixin:
         self.resume_states = None
         self.resume_lock = None  # <resume file>.lock while this trainer resumes it
         self.last_checkpoint_epoch = None
+        self.best_valid_epoch = None
         self.train_position = [None, 0]
         self.loaded_weights = _warm_start_file(self.config)
         from recbole_fame.collector import Collector
@@ -117,7 +122,19 @@ class RecBoleFameTrainerMixin:
     def fit(self, train_data, valid_data=None, verbose=True, saved=True, show_progress=False, callback_fn=None):
         with self._fit_scope(saved):
             return super().fit(train_data, valid_data, verbose=verbose, saved=saved, show_progress=show_progress,
-                               callback_fn=callback_fn)
+                               callback_fn=self._best_epoch_noted(callback_fn))
+
+    def _best_epoch_noted(self, callback_fn):
+        """The callback RecBole's ``fit`` calls after each evaluation: notes the epoch in ``best_valid_epoch``
+        when the evaluation was the best so far (RecBole's early stopping has then just reset ``cur_step`` to
+        0), then calls ``callback_fn``."""
+        def after_evaluation(epoch_idx, valid_score):
+            if self.cur_step == 0:
+                self.best_valid_epoch = epoch_idx
+            if callback_fn:
+                callback_fn(epoch_idx, valid_score)
+
+        return after_evaluation
 
     @contextlib.contextmanager
     def _fit_scope(self, saved):
@@ -254,6 +271,9 @@ class RecBoleFameTrainerMixin:
         self.model.load_other_parameter(checkpoint.get("other_parameter"))
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         self.loaded_weights = f"{resume_file} (resume_from)"
+        # a best checkpoint holds the best epoch's state; a last one notes the best epoch (None: written before
+        # the plugin noted it)
+        self.best_valid_epoch = checkpoint.get("best_valid_epoch") if is_last else checkpoint["epoch"]
         if is_last:
             self.best_valid_result = checkpoint["best_valid_result"]
             self.train_loss_dict = dict(checkpoint["train_loss_dict"])

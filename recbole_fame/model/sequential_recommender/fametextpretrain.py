@@ -360,10 +360,11 @@ class FAMETextPretrain(SequentialRecommender):
 
     @torch.no_grad()
     def disentanglement_report(self):
-        """The facet-by-head report (plain data, see :mod:`recbole_fame.text.disentanglement`)."""
+        """The facet-by-head report (plain data, see :mod:`recbole_fame.text.disentanglement`), over the held-out
+        validation items when there are any."""
         labels = {field: labels.cpu() for field, labels in self.facet_labels().items()}
         return disentanglement_report(self.head_embeddings().cpu(), self.text_embedding.cpu(), labels,
-                                      self.head_tasks, k=self.report_k)
+                                      self.head_tasks, k=self.report_k, query_items=self.validation_mask.cpu())
 
     # --- checkpoint ----------------------------------------------------------------------------------------
     def checkpoint_metadata(self, epoch=None, report=None):
