@@ -17,7 +17,6 @@ prefix samples (what RecBole's prefix samples take), and FAME with 32 experts, 1
 0.2 GB for a batch of 256 prefix samples (tests/test_memory.py).
 """
 
-import math
 import os
 
 from recbole_fame.errors import ConfigurationError

@@ -20,7 +20,7 @@ from recbole_fame import (
 from recbole_fame.errors import CheckpointError, ConfigurationError
 from recbole_fame.model.sequential_recommender.fametextpretrain import FAMETextPretrain
 from recbole_fame.model.sequential_recommender.sasrecseq import SASRecSeq
-from recbole_fame.model.text_warm_start import block_selector
+from recbole_fame.model.layers import block_selector
 from recbole_fame.text import encoder as encoder_module
 from recbole_fame.text import (
     load_text_checkpoint,

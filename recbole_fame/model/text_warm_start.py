@@ -24,7 +24,6 @@ from logging import getLogger
 import torch
 
 from recbole_fame.errors import CheckpointError
-from recbole_fame.model.layers import block_selector  # noqa: F401  (where it lives; imported from here too)
 from recbole_fame.text.checkpoint import load_text_checkpoint
 
 
