@@ -30,7 +30,7 @@ import numpy as np
 from scipy import stats
 
 from benchmarks.paired_test import metrics_of, per_user_ranks
-from benchmarks.runs import SHAPE, resolved_settings, trained_under
+from benchmarks.runs import REBUILT_NOTE, SHAPE, setting_text, trained_under
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -158,12 +158,14 @@ def main():
         for label in labels) + " |")
     for key in SHAPE:
         lines.append(f"| | {key} | " + " | ".join(
-            "/".join(sorted({str(resolved_settings(r).get(key)) for r in info[label]})) for label in labels) + " |")
+            "/".join(sorted({setting_text(r, key) for r in info[label]})) for label in labels) + " |")
     lines.append("| | epochs (best) | " + " | ".join(
         "; ".join(f"{r['epochs']} ({r['best_epoch'] + 1})" for r in info[label]) for label in labels) + " |")
     lines.append("| | s / epoch | " + " | ".join(
         "; ".join(f"{r['seconds_per_epoch']:.0f}" for r in info[label]) for label in labels) + " |")
     lines.append("| | parameters | " + " | ".join(f"{info[label][0]['parameters']:,}" for label in labels) + " |")
+    if any(r.get("resolved_rebuilt") for runs in info.values() for r in runs):
+        lines += ["", REBUILT_NOTE]
     text = "\n".join(lines) + "\n"
     print(text)
     if out:

@@ -62,7 +62,20 @@ def resolved_settings(run):
     overrides = {k: v for k, v in run["settings"].items() if k not in _PLACES}
     resolved = resolve(run["model"], run["dataset"], run.get("config_files"), overrides)
     run["resolved"] = resolved  # once per loaded run
+    run["resolved_rebuilt"] = True
     return resolved
+
+
+def setting_text(run, key):
+    """A resolved setting as a table shows it; ``*`` marks a value rebuilt from today's yaml files and defaults
+    (an older JSON that recorded only its overrides: a default changed since shows today's value, not the run's)."""
+    value = str(resolved_settings(run).get(key))
+    return value + "*" if run.get("resolved_rebuilt") and key not in run["settings"] else value
+
+
+REBUILT_NOTE = ("* not recorded by the run: rebuilt from its overrides with today's yaml files and defaults, which "
+                "may differ from what it ran with (e.g. runs from before train_batch_unit (2026-12-01) batched "
+                "sequences, where today's default is targets)")
 
 
 def hides_history(run):

@@ -135,6 +135,25 @@ def test_a_json_without_resolved_settings_is_read_through_its_rebuilt_config(yam
         assert rebuilt[key] == recorded[key], key
 
 
+def test_a_table_marks_the_settings_it_rebuilt_rather_than_read(yaml_protocol_runs):
+    """A rebuilt setting is today's default, which may not be the run's (train_batch_unit came after the first
+    Beauty runs, whose batches were sequences; a rebuilt Config says targets): the table marks it and says so."""
+    tmp, out = yaml_protocol_runs
+    old = tmp / "old"
+    old.mkdir(exist_ok=True)
+    for path in out.glob("*-seed1.json"):
+        record = json.loads(path.read_text())
+        record.pop("resolved")
+        (old / path.name).write_text(json.dumps(record))
+    table = run(["benchmarks.protocol_table", "--baseline", "SASRec", *sorted(map(str, old.glob("*.json")))], cwd=tmp)
+    assert row(table, "", "train_batch_unit") == ["targets*", "targets*"]
+    assert row(table, "", "n_heads") == ["2", "2"]  # an override the JSON recorded: read, not rebuilt
+    assert "* not recorded by the run: rebuilt from its overrides" in table
+    recorded = run(["benchmarks.protocol_table", "--baseline", "SASRec", *sorted(map(str, out.glob("*-seed1.json")))],
+                   cwd=tmp)
+    assert "*" not in row(recorded, "", "train_batch_unit")[0] and "not recorded by the run" not in recorded
+
+
 def test_groups_split_the_test_users_by_target_popularity_and_history_length(runs):
     """benchmarks.groups: each grouping partitions the test users, the 'all' row is the protocol's mean, and the
     facts behind the groups are the split's (target's training occurrences, items before the target)."""
