@@ -85,7 +85,7 @@ def patch_recbole():
     from recbole_fame.trainer.trainer import _cpu_distributed_model_deferred
 
     trainer_cls = trainer_module.Trainer
-    original = {name: trainer_cls.__dict__[name] for name in ("__init__", "fit", "_train_epoch", "evaluate")}
+    original = {name: trainer_cls.__dict__[name] for name in ("__init__", "fit", "_train_epoch", "evaluate", "_map_reduce")}
 
     def __init__(self, config, model):
         os.makedirs(config["checkpoint_dir"], exist_ok=True)
@@ -103,11 +103,16 @@ def patch_recbole():
         return original["_train_epoch"](self, train_data, epoch_idx, loss_func=loss_func, show_progress=show_progress)
 
     def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
-        if load_best_model and eval_data:
-            Fixes._load_best_model(self, model_file)
+        Fixes._prepare_evaluation(self, eval_data, load_best_model, model_file)
         return original["evaluate"](self, eval_data, load_best_model=False, show_progress=show_progress)
 
-    replacements = {"__init__": __init__, "fit": fit, "_train_epoch": _train_epoch, "evaluate": evaluate}
+    def _map_reduce(self, result, num_sample):
+        if self.eval_collector.gathered:
+            return result
+        return original["_map_reduce"](self, result, num_sample)
+
+    replacements = {"__init__": __init__, "fit": fit, "_train_epoch": _train_epoch, "evaluate": evaluate,
+                    "_map_reduce": _map_reduce}
     for name in replacements:
         replacements[name].__doc__ = original[name].__doc__
     for name in ("_check_nan", "_save_checkpoint", "resume_checkpoint"):  # the plugin's own, calling none of RecBole's

@@ -30,6 +30,9 @@ is RecBole's ``Trainer`` with them. Nothing of RecBole itself is changed (for Re
 * The ``checkpoint_dir`` is created with ``exist_ok`` (RecBole's ``ensure_dir`` races between processes).
 * The evaluation collector is :class:`recbole_fame.collector.Collector`: RecBole's, without its dense
   [users, items] positive-item matrix where every row has one positive (sequential full sort); the same results.
+  With the plugin's full-sort loaders it computes the metrics over the rows in dataset order, in a
+  multi-process run gathered from every process, so they are exactly one process's (RecBole pads the users and
+  averages each process's rounded metrics).
 
 * The epoch of the best validation score is noted when it is reached (``best_valid_epoch``), and kept in the
   last checkpoint: RecBole logs it only when early stopping ends the run.
@@ -268,9 +271,20 @@ class RecBoleFameTrainerMixin:
         self.logger.info(f"Checkpoint loaded. Resume training from epoch {self.start_epoch}")
 
     def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
+        self._prepare_evaluation(eval_data, load_best_model, model_file)
+        return super().evaluate(eval_data, load_best_model=False, show_progress=show_progress)
+
+    def _prepare_evaluation(self, eval_data, load_best_model, model_file):
+        """Before RecBole's evaluation: the best checkpoint loaded (if asked), and the collector told which sample
+        each row of the plugin's full-sort loaders is (``evaluated_rows``; None for RecBole's loaders)."""
         if load_best_model and eval_data:
             self._load_best_model(model_file)
-        return super().evaluate(eval_data, load_best_model=False, show_progress=show_progress)
+        self.eval_collector.evaluated_rows = getattr(eval_data, "evaluated_rows", None)
+
+    def _map_reduce(self, result, num_sample):
+        if self.eval_collector.gathered:  # the metrics of every process's rows already, on every process
+            return result
+        return super()._map_reduce(result, num_sample)
 
     def _load_best_model(self, model_file=None):
         """Load the best checkpoint (or ``model_file``) with the trusted loader."""
