@@ -14,14 +14,16 @@ Besides the text export, a JSON file of ``{params, best_valid_score, best_valid_
 trial is written next to it (``x.result`` -> ``x.json``; see :func:`recbole_fame.tuning.output_paths`) and
 refreshed after every trial. ``benchmarks/plot_sweeps.py`` draws the paper's Figures 5 and 6 from it.
 
-Exit status: 0 on success, 2 (one message, no traceback) for a bad params file, setting, tool or algorithm.
+Exit status: 0 on success, 2 (one message, no traceback) for a bad params file, setting, tool or algorithm, 130
+after Ctrl-C (one line; the finished trials are kept).
 """
 
 import argparse
 import sys
 
 from recbole_fame.errors import RecBoleFameError
-from recbole_fame.tuning import ALGOS, TOOLS, extra_settings, run_tuning
+from recbole_fame.settings import refuse_unknown_command_line_settings
+from recbole_fame.tuning import ALGOS, TOOLS, extra_settings, output_paths, run_tuning
 
 
 def build_parser():
@@ -52,6 +54,7 @@ def main(argv=None):
     sys.argv = sys.argv[:1]  # settings reach RecBole's Config through the fixed dict, not the command line
     try:
         settings = extra_settings(rest)
+        refuse_unknown_command_line_settings(settings)
         config_files = args.config_files.strip().split() if args.config_files else None
         run_tuning(args.model, args.dataset, args.params_file, args.output_file, tool=args.tool, algo=args.algo,
                    max_evals=args.max_evals, early_stop=args.early_stop, config_file_list=config_files,
@@ -59,6 +62,10 @@ def main(argv=None):
     except RecBoleFameError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, the finished trials are on disk
+        print(f"interrupted: the trials finished so far are in {' and '.join(output_paths(args.output_file))}",
+              file=sys.stderr)
+        return 130
     finally:
         sys.argv = saved_argv
     return 0

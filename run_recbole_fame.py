@@ -3,6 +3,9 @@
 Every RecBole setting can be given as ``--key=value`` (read by RecBole's Config) or in yaml files through
 ``--config_files="a.yaml b.yaml"``. ``--nproc``, ``--world_size``, ``--ip``, ``--port`` and ``--group_offset``
 start RecBole's distributed training as in RecBole's own ``run_recbole.py``.
+
+Exit status: 0 on success, 2 (one ``error:`` line) for bad input, 130 after Ctrl-C (one line: the epoch, and
+``--resume_from=...`` when the last epoch's state was kept).
 """
 
 import argparse
@@ -30,6 +33,9 @@ def main(argv=None):
     except RecBoleFameError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as interrupt:  # Ctrl-C: one line (TrainingInterrupted says how to resume)
+        print(str(interrupt) or "interrupted before training: nothing was trained", file=sys.stderr)
+        return 130
     return 0
 
 

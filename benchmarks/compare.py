@@ -93,6 +93,7 @@ def run_one(job_file):
     """Worker: train and test one model (in its own process) and write its JSON."""
     with open(job_file) as f:
         job = json.load(f)
+    target = job.pop("output_file")  # the JSON's absolute path (the worker runs in the repository root)
     sys.argv = [sys.argv[0]]  # keep RecBole's Config from reading this script's flags
     from recbole_fame import run_recbole_fame
 
@@ -112,9 +113,9 @@ def run_one(job_file):
                   epochs=result["epochs"], best_epoch=result["best_epoch"],
                   seconds_per_epoch=result["seconds_per_epoch"], parameters=result["parameters"],
                   checkpoint=result["saved_model_file"], resolved=resolved)
-    with open(job["output"] + ".tmp", "w") as f:
+    with open(target + ".tmp", "w") as f:
         json.dump(record, f, indent=1)
-    os.replace(job["output"] + ".tmp", job["output"])
+    os.replace(target + ".tmp", target)
 
 
 def table(records, dataset, fame_labels):
@@ -176,9 +177,10 @@ def main():
             settings = resolve_warm_start(settings, args.out, args.seed)
             job = {"label": label, "model": model, "dataset": args.dataset, "seed": args.seed,
                    "settings": dict(common, **settings), "config_files": config_files, "output": output,
+                   "output_file": os.path.abspath(output),
                    "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
                    "command": "python -m benchmarks.compare " + " ".join(sys.argv[1:])}
-            job_file = output + ".job"
+            job_file = os.path.abspath(output + ".job")
             with open(job_file, "w") as f:
                 json.dump(job, f)
             print(f"[{time.strftime('%H:%M:%S')}] {label}: training {model} ...", flush=True)

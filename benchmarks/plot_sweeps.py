@@ -116,51 +116,53 @@ def _log2_axis(ax, xs, label):
     ax.set_xlabel(label)
 
 
-def plot_heads(nomoe, sasrec, dataset, split, path, sasrec_label="SASRec"):
-    """Figure 5: metric against H, FAME w/o MoE and SASRec."""
+COLOURS = ("#C0392B", "#1E8449", "#8E44AD", "#D68910")
+
+
+def plot_heads(curves, dataset, split, path, baseline=None, baseline_label="SASRec"):
+    """Figure 5: metric against H, one line per ``(label, curve)`` of ``curves`` and the baseline's (dashed)."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(METRICS), figsize=(5.6 * len(METRICS), 4.2), layout="constrained")
     for ax, metric in zip(axes, METRICS):
-        xs, ys = values(nomoe, metric, split)
-        ax.plot(xs, ys, "o-", color="#C0392B", label="FAME w/o MoE")
-        ticks = set(xs)
-        if sasrec:
-            sx, sy = values(sasrec, metric, split)
-            ax.plot(sx, sy, "s--", color="#2E86C1", label=sasrec_label)
+        ticks = set()
+        for (label, curve), colour in zip(curves, COLOURS):
+            xs, ys = values(curve, metric, split)
+            ax.plot(xs, ys, "o-", color=colour, label=label)
+            ticks |= set(xs)
+        if baseline:
+            sx, sy = values(baseline, metric, split)
+            ax.plot(sx, sy, "s--", color="#2E86C1", label=baseline_label)
             ticks |= set(sx)
         _log2_axis(ax, sorted(ticks), "number of heads H")
-        ax.set_ylabel(f"{metric_label(metric)} ({split.split('_')[0]})")
-        ax.set_title(f"{dataset}: {metric_label(metric)} vs H")
-        ax.grid(alpha=0.3)
-        ax.margins(y=0.15)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
+        _finish(ax, metric, split, f"{dataset}: {metric_label(metric)} vs H")
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def plot_experts(fame, nomoe, heads, dataset, split, path, sasrec=None, sasrec_label="SASRec"):
-    """Figure 6: metric against N for FAME at ``heads`` heads; line at FAME w/o MoE's peak over H (and, for
-    context, a dotted line at SASRec's peak over H when its outputs are given)."""
+def plot_experts(fame, heads, dataset, split, path, lines=()):
+    """Figure 6: metric against N for FAME at ``heads`` heads, with horizontal ``lines``: ``(label, curve,
+    style)``, each at its curve's peak of the plotted metric (the paper's line is FAME w/o MoE's peak over H)."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(METRICS), figsize=(5.6 * len(METRICS), 4.2), layout="constrained")
     for ax, metric in zip(axes, METRICS):
         xs, ys = values(fame, metric, split)
         ax.plot(xs, ys, "o-", color="#1E8449", label=f"FAME (H={heads})")
-        peak = max(values(nomoe, metric, split)[1])
-        ax.axhline(peak, color="#C0392B", linestyle="--", label="FAME w/o MoE, best over H")
-        if sasrec:
-            ax.axhline(max(values(sasrec, metric, split)[1]), color="grey", linestyle=":",
-                       label=f"{sasrec_label}, best over H")
-        ax.margins(y=0.15)
+        for label, curve, style in lines:
+            ax.axhline(max(values(curve, metric, split)[1]), label=label, **style)
         _log2_axis(ax, xs, "number of experts N")
-        ax.set_ylabel(f"{metric_label(metric)} ({split.split('_')[0]})")
-        ax.set_title(f"{dataset}: {metric_label(metric)} vs N")
-        ax.grid(alpha=0.3)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
+        _finish(ax, metric, split, f"{dataset}: {metric_label(metric)} vs N")
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _finish(ax, metric, split, title):
+    ax.set_ylabel(f"{metric_label(metric)} ({split.split('_')[0]})")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.margins(y=0.15)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
 
 
 def table(rows, x_name, columns):
@@ -235,8 +237,11 @@ def main(argv=None):
     experts_png = os.path.join(args.out, f"{dataset}-fig6-experts.png")
     table_md = os.path.join(args.out, f"{dataset}-sweeps.md")
     sasrec_label = sasrec_doc.get("model", "SASRec") if sasrec_doc else "SASRec"
-    plot_heads(nomoe, sasrec, dataset, split, heads_png, sasrec_label)
-    plot_experts(experts, nomoe, heads, dataset, split, experts_png, sasrec, sasrec_label)
+    plot_heads([("FAME w/o MoE", nomoe)], dataset, split, heads_png, sasrec, sasrec_label)
+    lines = [("FAME w/o MoE, best over H", nomoe, {"color": "#C0392B", "linestyle": "--"})]
+    if sasrec:
+        lines.append((f"{sasrec_label}, best over H", sasrec, {"color": "grey", "linestyle": ":"}))
+    plot_experts(experts, heads, dataset, split, experts_png, lines)
     text = markdown(nomoe, sasrec, experts, heads, reference.get("valid_metric", "NDCG@10"), sasrec_label)
     with open(table_md, "w", encoding="utf-8") as f:
         f.write(text)

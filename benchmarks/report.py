@@ -4,10 +4,12 @@ import json
 import os
 
 
-def write_report(lines, out, data):
-    """Print ``lines`` as one markdown text; with ``out``, write it there and ``data`` as JSON beside it."""
+def write_report(lines, out, data, quiet=False):
+    """Print ``lines`` as one markdown text (unless ``quiet``); with ``out``, write it there and ``data`` as JSON
+    beside it."""
     text = "\n".join(lines) + "\n"
-    print(text)
+    if not quiet:
+        print(text)
     if out:
         with open(out, "w") as f:
             f.write(text)

@@ -29,6 +29,7 @@ _EXPORTS = {
     "get_trainer": "recbole_fame.registry",
     "load_data_and_model": "recbole_fame.quick_start",
     "objective_function": "recbole_fame.quick_start",
+    "recommendations": "recbole_fame.recommend",
     "run": "recbole_fame.quick_start",
     "run_recbole_fame": "recbole_fame.quick_start",
 }

@@ -7,7 +7,8 @@ batch took 3.5-4.1 s of which the top-k itself 0.5-0.8 s, and after the sorted e
 of a validation pass. Full-sort evaluation of a sequential model has exactly one positive per row
 (``positive_u`` is ``0, 1, ..., B - 1``), so the same result is the top-k compared with each row's positive and
 a count of 1 per row: the same tensor, same dtype, from the same ``torch.topk`` call. Every other case
-(several positives per row: general models; the other keys) is RecBole's code.
+(several positives per row: general models; labelled evaluation, which has no ``positive_u``: context-aware
+models; the other keys) is RecBole's code.
 
 One difference: a positive scored -inf (hidden: the padding item, or with ``eval_exclude_history`` an item the
 user had before) is a miss wherever ``torch.topk`` puts it. RecBole counts it a hit when fewer than k items
@@ -61,8 +62,9 @@ class Collector(RecBoleCollector):
 
     def eval_batch_collect(self, scores_tensor, interaction, positive_u, positive_i):
         rows = scores_tensor.size(0)
-        one_positive_each = (
-            scores_tensor.dim() == 2
+        one_positive_each = (  # labelled evaluation (context-aware models) passes no positive_u
+            positive_u is not None
+            and scores_tensor.dim() == 2
             and positive_u.numel() == rows
             and torch.equal(positive_u.cpu(), torch.arange(rows, dtype=positive_u.dtype))
         )

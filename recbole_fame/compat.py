@@ -13,6 +13,9 @@ multi-process training, ``exist_ok`` folders) live in the plugin's trainer class
 
 For a pipeline that keeps RecBole's own ``Trainer``, :func:`patch_recbole` applies the same fixes to
 RecBole's ``Trainer`` class (and so to its subclasses), once, when called.
+
+The runner (:mod:`recbole_fame.quick_start`) applies :func:`add_scipy_dok_update` before it builds a model: scipy
+1.13 removed ``dok_matrix._update``, with which RecBole's graph models fill their adjacency matrix.
 """
 
 import contextlib
@@ -34,6 +37,21 @@ def add_numpy_aliases():
     for name, value in _NUMPY_ALIASES:
         if name not in np.__dict__:
             setattr(np, name, value)
+
+
+def _dok_update(self, data):
+    """scipy < 1.13's ``dok_matrix._update``: store ``data`` ({(row, column): value}) without checks."""
+    self._dict.update(data)
+
+
+def add_scipy_dok_update():
+    """Add back ``scipy.sparse.dok_matrix._update`` where scipy >= 1.13 removed it (it keeps its entries in
+    ``_dict`` there): RecBole 1.2.1's LightGCN, NGCF, NCL, GCMC, SpectralCF, KGIN and MCCLK build their adjacency
+    matrix with it. Nothing that exists is rebound; applied by the runner, not by importing recbole_fame."""
+    import scipy.sparse
+
+    if not hasattr(scipy.sparse.dok_matrix, "_update") and hasattr(scipy.sparse.dok_matrix((1, 1)), "_dict"):
+        scipy.sparse.dok_matrix._update = _dok_update
 
 
 @contextlib.contextmanager
@@ -82,13 +100,14 @@ def patch_recbole():
     from recbole.trainer import trainer as trainer_module
 
     from recbole_fame.trainer.trainer import RecBoleFameTrainerMixin as Fixes
+    from recbole_fame.training_state import check_checkpoint_dir
     from recbole_fame.trainer.trainer import _cpu_distributed_model_deferred
 
     trainer_cls = trainer_module.Trainer
     original = {name: trainer_cls.__dict__[name] for name in ("__init__", "fit", "_train_epoch", "evaluate", "_map_reduce")}
 
     def __init__(self, config, model):
-        os.makedirs(config["checkpoint_dir"], exist_ok=True)
+        check_checkpoint_dir(config)
         with _cpu_distributed_model_deferred(config, model) as deferred:
             original["__init__"](self, config, model)
         Fixes._init_plugin_state(self, deferred)

@@ -77,8 +77,10 @@ class Config(RecBoleConfig):
         return config_dict
 
     def _load_config_files(self, file_list):
-        """The user's yaml files, later ones overriding earlier ones, read safely (no ``!!python/`` tags)."""
+        """The user's yaml files, later ones overriding earlier ones, read safely (no ``!!python/`` tags).
+        ``setting_files`` keeps the file each setting was last read from (for messages and the trust rule)."""
         file_config_dict = dict()
+        self.setting_files = {}
         for file in file_list or []:
             try:
                 with open(file, "r", encoding="utf-8") as f:
@@ -102,6 +104,7 @@ class Config(RecBoleConfig):
                 raise ConfigurationError(f"The config file {file} must be a mapping of settings (key: value lines), "
                                          f"it holds a {type(loaded).__name__}.")
             file_config_dict.update(loaded)
+            self.setting_files.update(dict.fromkeys(loaded, str(file)))
         return file_config_dict
 
     def _get_model_and_dataset(self, model, dataset):
@@ -119,7 +122,14 @@ class Config(RecBoleConfig):
             raise KeyError("dataset must be given as an argument, in a config file, config_dict or --dataset=NAME")
         return model, model_class, dataset
 
+    def _update_internal_config_dict(self, file):
+        config_dict = super()._update_internal_config_dict(file)
+        if os.path.basename(os.path.dirname(file)) == "quick_start_config":
+            self._recbole_quick_start_files.append(file)
+        return config_dict
+
     def _load_internal_config_dict(self, model, model_class, dataset):
+        self._recbole_quick_start_files = []
         super()._load_internal_config_dict(model, model_class, dataset)
         # the settings the model's own yaml files define (which model-size checks apply, recbole_fame.settings)
         recbole_model_file = os.path.join(os.path.dirname(os.path.realpath(settings_module_file())), "..",
@@ -139,6 +149,13 @@ class Config(RecBoleConfig):
                 self.parameters["Dataset"] += [
                     key for key in config_dict if key not in self.parameters["Dataset"]
                 ]
+        # RecBole's settings for the model's type stay over the plugin's protocol, which is the sequential one: a
+        # context-aware model's labelled evaluation and rating threshold, a knowledge graph's kg and link columns,
+        # DIN's sampled evaluation, the feature models' item columns (RecBole's quick_start_config files, as
+        # RecBole picked them for this model and dataset; sequential.yaml is the plugin's protocol already)
+        for file in self._recbole_quick_start_files:
+            if os.path.basename(file) != "sequential.yaml":
+                super()._update_internal_config_dict(file)
         # Full-softmax cross-entropy needs no sampled training negatives (RecBole insists on
         # train_neg_sample_args: ~ for CE but its overall.yaml sets uniform sampling).
         loss_type = self.external_config_dict.get("loss_type", self.internal_config_dict.get("loss_type"))

@@ -11,6 +11,7 @@ warnings and errors of the run, and ends with :func:`summary_text`; the log file
 import logging
 import math
 import re
+import warnings
 from contextlib import contextmanager
 
 CONSOLE_MODES = ("brief", "full")
@@ -66,6 +67,29 @@ def brief_console(config):
         logging.captureWarnings(False)
         for handler in handlers:
             handler.removeFilter(console_filter)
+
+
+@contextmanager
+def each_warning_once():
+    """Show each warning (message, category and place) once while inside, however often it is raised.
+
+    Python shows a warning once per place by default, but forgets it whenever the warning filters change, and
+    libraries change them in every trial of a tuning run (``catch_warnings`` blocks); its "once" filter forgets the
+    same way. Here ``warnings.showwarning`` itself skips what it has shown (filters, -W options and capture by
+    logging are as they were)."""
+    shown, original = set(), warnings.showwarning
+
+    def show_once(message, category, filename, lineno, file=None, line=None):
+        key = (str(message), category, filename, lineno)
+        if key not in shown:
+            shown.add(key)
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show_once
+    try:
+        yield
+    finally:
+        warnings.showwarning = original
 
 
 def number(value):

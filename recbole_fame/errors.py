@@ -11,6 +11,8 @@ from pathlib import Path
 #: errno values of a folder that may not be written to, and of a full disk (or quota).
 _DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
 _FULL = {errno.ENOSPC, errno.EDQUOT}
+#: errno values of a path whose folder (or one above it) is a file
+_NOT_A_FOLDER = {errno.ENOTDIR, errno.EEXIST}
 
 
 class RecBoleFameError(Exception):
@@ -37,8 +39,17 @@ class UnknownModelError(RecBoleFameError, ValueError):
     """Neither the plugin nor RecBole defines a model of that name."""
 
 
+class MissingPackageError(RecBoleFameError, ImportError):
+    """A model needs a package that is not installed (RecBole does not declare it)."""
+
+
 class TrainingDivergedError(RecBoleFameError, ValueError):
     """The training loss became NaN or infinite."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training was interrupted (Ctrl-C); the message says at which epoch and how to resume. A KeyboardInterrupt, so
+    that code catching those sees it as before; the runner prints the message alone and exits with status 130."""
 
 
 class OutputError(RecBoleFameError, OSError):
@@ -58,6 +69,8 @@ def output_error(what, path, error, fix):
         why, remedy = f"the folder {folder} is not writable ({reason})", f"make {folder} writable or {fix}"
     elif error.errno in _FULL:
         why, remedy = f"the disk holding {folder} is full ({reason})", f"free some disk space or {fix}"
+    elif error.errno in _NOT_A_FOLDER:
+        why, remedy = f"a folder above it is a file ({reason})", f"move that file or {fix}"
     else:
         why, remedy = reason, fix
     return OutputError(f"Cannot write {what} {path}: {why}. Nothing was left half-written; {remedy}.")

@@ -28,14 +28,15 @@ def default_file_mode():
     return 0o666 & ~mask
 
 
-def _host():
+def host_name():
+    """This machine's name as the temporary files and lock files name their writer."""
     return socket.gethostname().replace(os.sep, "_") or "host"
 
 
 def temporary_name(path):
     """A fresh temporary file name beside ``path`` that names its writer (host and process)."""
     path = Path(path)
-    return path.with_name(f".{path.name}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    return path.with_name(f".{path.name}.{host_name()}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
 
 
 def create_temporary(path):
@@ -45,7 +46,8 @@ def create_temporary(path):
     return tmp
 
 
-def _process_alive(pid):
+def process_alive(pid):
+    """Whether the process ``pid`` of this machine still runs."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -62,7 +64,7 @@ def _is_stale(candidate, prefix, host):
     if len(writer) == 3 and writer[1].isdigit() and writer[0]:
         if writer[0] != host:
             return False  # written from another machine (a shared folder): its process cannot be checked here
-        return not _process_alive(int(writer[1]))
+        return not process_alive(int(writer[1]))
     try:  # a name without its writer (mkstemp's, of older versions): stale once old enough
         return time.time() - candidate.stat().st_mtime > STALE_UNNAMED_SECONDS
     except OSError:
@@ -75,7 +77,7 @@ def _is_stale_of_this_host(candidate, host):
     head, pid, random_part = (candidate.name[: -len(".tmp")].rsplit(".", 2) + ["", ""])[:3]
     if not (candidate.name.startswith(".") and head.endswith(f".{host}") and pid.isdigit() and random_part):
         return False
-    return not _process_alive(int(pid))
+    return not process_alive(int(pid))
 
 
 def remove_stale_temporaries(path):
@@ -85,7 +87,7 @@ def remove_stale_temporaries(path):
     wrote its first checkpoint never writes that file again). Temporary files of running writers and of other
     machines are left alone. Returns the removed paths."""
     path = Path(path)
-    host, removed = _host(), []
+    host, removed = host_name(), []
     if not path.parent.is_dir():
         return removed
     candidates = []
@@ -129,6 +131,51 @@ def atomic_write(targets):
         for tmp, _ in temporary:
             with contextlib.suppress(OSError):  # moved into place, or removed already
                 os.remove(tmp)
+
+
+def check_writable_folder(folder):
+    """Create ``folder`` (and the folders above it) if missing, then create and remove a temporary file in it; an
+    OSError says why the folder cannot be written (``FileExistsError`` when it is a file, ``NotADirectoryError``
+    when a folder above it is)."""
+    os.makedirs(folder, exist_ok=True)
+    os.remove(create_temporary(Path(folder) / "write-check"))
+
+
+def take_lock(path):
+    """Create the lock file ``path`` naming this process (``<host> <pid>``), exclusively; a lock of a process of this
+    machine that no longer runs is taken over. Returns None when taken (or held by this process already), else the
+    ``(host, pid)`` of the process that holds it."""
+    mine = f"{host_name()} {os.getpid()}"
+    for _ in range(3):
+        try:
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, default_file_mode())
+        except FileExistsError:
+            try:
+                with open(path, "r", encoding="utf-8") as f:
+                    host, _, pid = f.read().strip().partition(" ")
+            except OSError:
+                continue  # released meanwhile
+            if f"{host} {pid}" == mine:
+                return None
+            if host == host_name() and pid.isdigit() and not process_alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.remove(path)  # a stale lock: its process is gone
+                continue
+            return host, pid
+        with os.fdopen(descriptor, "w", encoding="utf-8") as f:
+            f.write(mine)
+        return None
+    return "?", "?"
+
+
+def release_lock(path):
+    """Remove the lock file ``path`` if this process holds it."""
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            if f.read().strip() == f"{host_name()} {os.getpid()}":
+                os.remove(path)
+    except OSError:
+        pass
 
 
 def write_bytes(path, data):

@@ -7,21 +7,24 @@ has its own copy that uses the plugin's :class:`~recbole_fame.config.Config`, ``
 
 import logging
 import os
+import re
 import sys
 import time
+import warnings
+from collections import namedtuple
 from logging import getLogger
 
 import torch.distributed as dist
 from recbole.utils import get_environment, init_seed, set_color
 
-from recbole_fame.compat import init_logger
+from recbole_fame.compat import add_scipy_dok_update, init_logger
 from recbole_fame.config import Config
 from recbole_fame.console import brief_console, log_file, result_names, summary_text
 from recbole_fame.data.utils import create_dataset, data_preparation
-from recbole_fame.errors import ConfigurationError, RecBoleFameError
-from recbole_fame.registry import get_model, get_trainer
+from recbole_fame.errors import CheckpointError, ConfigurationError, RecBoleFameError, TrainingInterrupted
+from recbole_fame.registry import check_model_packages, get_model, get_trainer
 from recbole_fame.results import plain_numbers
-from recbole_fame.training_state import last_checkpoint_file
+from recbole_fame.training_state import check_checkpoint_dir, last_checkpoint_file
 
 
 def remove_last_checkpoint(config, last_file, saved=True):
@@ -33,14 +36,36 @@ def remove_last_checkpoint(config, last_file, saved=True):
         getLogger().info(f"removed {last_file}: the run finished (keep_last_checkpoint: True keeps it)")
 
 
+def interrupted_message(trainer):
+    """Where an interrupted training stopped, and the resume command when its last-epoch state was kept."""
+    epoch = trainer.train_position[0]
+    last = last_checkpoint_file(trainer.saved_model_file)
+    where = f"interrupted at epoch {epoch}" if epoch is not None else "interrupted before the first epoch"
+    if trainer.last_checkpoint_epoch is not None and os.path.isfile(last):
+        return (f"{where}: the state after epoch {trainer.last_checkpoint_epoch} is kept in {last}; resume with "
+                f"--resume_from={last}")
+    return f"{where}, before a last-epoch state was kept (save_last_checkpoint): nothing to resume, run it again"
+
+
 def make_config(**kwargs):
-    """The plugin's Config, with RecBole's own configuration errors turned into one clear message."""
+    """The plugin's Config, with RecBole's own configuration errors turned into one clear message, and the
+    packages the model needs beyond RecBole's checked."""
     try:
-        return Config(**kwargs)
+        config = Config(**kwargs)
     except RecBoleFameError:
         raise
     except (SyntaxError, KeyError, ValueError, TypeError, NotImplementedError, FileNotFoundError) as error:
         raise ConfigurationError(f"invalid configuration: {error}") from error
+    check_model_packages(config)
+    return config
+
+
+def build_model(config, dataset):
+    """The model of ``config`` on the training ``dataset``, seeded, on its device; RecBole's graph models get back
+    the scipy method they build their adjacency matrix with (:func:`recbole_fame.compat.add_scipy_dok_update`)."""
+    add_scipy_dok_update()
+    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+    return get_model(config["model"])(config, dataset).to(config["device"])
 
 
 def run(model, dataset, config_file_list=None, config_dict=None, saved=True, nproc=1, world_size=-1,
@@ -113,13 +138,14 @@ def _train_and_test(config, saved):
     logger = getLogger()
     logger.info(sys.argv)
     logger.info(config)
+    if saved:
+        check_checkpoint_dir(config)  # before the data is read (the trainer checks again when it is built)
 
     dataset = create_dataset(config)
     logger.info(dataset)
     train_data, valid_data, test_data = data_preparation(config, dataset)
 
-    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
-    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    model = build_model(config, train_data._dataset)
     logger.info(model)
 
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
@@ -127,9 +153,12 @@ def _train_and_test(config, saved):
         trainer.resume_checkpoint(config["resume_from"])
     epochs_before = len(trainer.train_loss_dict)  # trained before an interruption (resume_from)
     fit_start = time.time()
-    best_valid_score, best_valid_result = trainer.fit(
-        train_data, valid_data, saved=saved, show_progress=config["show_progress"]
-    )
+    try:
+        best_valid_score, best_valid_result = trainer.fit(
+            train_data, valid_data, saved=saved, show_progress=config["show_progress"]
+        )
+    except KeyboardInterrupt as interrupt:
+        raise TrainingInterrupted(interrupted_message(trainer)) from interrupt
     fit_seconds = time.time() - fit_start
     last_file = last_checkpoint_file(trainer.saved_model_file)
     epochs = len(trainer.train_loss_dict)
@@ -169,10 +198,11 @@ def objective_function(config_dict=None, config_file_list=None, saved=True):
         logger.removeHandler(handler)
     init_logger(config)
     logging.basicConfig(level=logging.ERROR)
+    if saved:
+        check_checkpoint_dir(config)
     dataset = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, dataset)
-    init_seed(config["seed"], config["reproducibility"])
-    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    model = build_model(config, train_data._dataset)
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     best_valid_score, best_valid_result = trainer.fit(train_data, valid_data, verbose=False, saved=saved)
     test_result = trainer.evaluate(test_data, load_best_model=saved)
@@ -219,8 +249,81 @@ def load_data_and_model(model_file, trust_checkpoint=False, checkpoint_dir="save
     init_logger(config)
     dataset = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, dataset)
-    init_seed(config["seed"], config["reproducibility"])
-    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    model = build_model(config, train_data._dataset)
     model.load_state_dict(checkpoint["state_dict"])
     model.load_other_parameter(checkpoint.get("other_parameter"))
     return config, model, dataset, train_data, valid_data, test_data
+
+
+#: what :func:`read_checkpoint_header` reads off a checkpoint: the model's name and type (RecBole's ``ModelType``),
+#: its item-embedding row count (None for a model without ``item_embedding``) and the dataset's data_path
+CheckpointHeader = namedtuple("CheckpointHeader", ["model", "model_type", "item_rows", "data_path"])
+
+
+def read_checkpoint_header(path, trust_checkpoint=False, checkpoint_dir="saved"):
+    """The checkpoint's :data:`CheckpointHeader`, read under the loader's trust rule.
+
+    Checking these first turns a checkpoint of another model, or of another item set, into one clear
+    message before the (slower) dataset rebuild.
+    """
+    from recbole_fame.checkpoint import load_recbole_checkpoint
+
+    # the same trust rule as load_data_and_model's (./saved), checked before anything is unpickled
+    checkpoint = load_recbole_checkpoint(
+        path, {"checkpoint_dir": checkpoint_dir, "trust_checkpoint": trust_checkpoint}, map_location="cpu"
+    )
+    if "config" not in checkpoint:
+        raise CheckpointError(
+            f"{path} is not a RecBole checkpoint (no 'config' and 'state_dict'). "
+            "Pass the .pth file that run_recbole_fame.py saved in checkpoint_dir."
+        )
+    config = checkpoint["config"]
+    item_rows = checkpoint["state_dict"].get("item_embedding.weight")
+    return CheckpointHeader(config["model"], config["MODEL_TYPE"], None if item_rows is None else int(item_rows.shape[0]),
+                            config["data_path"])
+
+
+def _rows_in_error(error):
+    """The dataset's item-table rows named in torch's size-mismatch message, or None."""
+    found = re.search(r"item_embedding\.weight.*?Size\(\[(\d+),.*?Size\(\[(\d+),", str(error))
+    return int(found.group(2)) if found else None
+
+
+def _item_count_message(path, checkpoint_rows, dataset_rows, data_path, use):
+    """The message for a dataset whose item count differs from the checkpoint's (rows include padding)."""
+    checkpoint_items = checkpoint_rows - 1
+    dataset_items = None if dataset_rows is None else dataset_rows - 1
+    have = f"{dataset_items} items" if dataset_items is not None else "a different number of items"
+    return (
+        f"The dataset does not hold the checkpoint's items: {path} was trained on {checkpoint_items} items, "
+        f"but the dataset at its data_path ({data_path}) now has {have}. Restore the dataset files the model was "
+        f"trained on (same atomic files and filtering settings), or {use} a checkpoint trained on this dataset."
+    )
+
+
+def load_trained(path, header, trust_checkpoint=False, config_dict=None, use="use"):
+    """A checkpoint's configuration, model (in eval mode), dataset and test dataloader, loaded quietly with
+    :func:`load_data_and_model`; ``header`` is its :func:`read_checkpoint_header`. A dataset whose items are not
+    the checkpoint's is one :class:`~recbole_fame.errors.CheckpointError` (``use``: the verb its message ends
+    with, e.g. "explain" a checkpoint trained on this dataset).
+
+    Returns ``(config, model, dataset, test_data)``.
+    """
+    rows = header.item_rows
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # RecBole's pandas FutureWarnings while rebuilding the dataset
+            logging.disable(logging.INFO)  # and its dataloader summaries: the caller's output is what counts
+            config, model, dataset, _, _, test_data = load_data_and_model(
+                path, trust_checkpoint=trust_checkpoint, config_dict=config_dict
+            )
+    except RuntimeError as error:
+        if "size mismatch" in str(error) and rows is not None:
+            raise CheckpointError(_item_count_message(path, rows, _rows_in_error(error), header.data_path, use)) from error
+        raise
+    finally:
+        logging.disable(logging.NOTSET)
+    if rows is not None and rows != dataset.item_num:
+        raise CheckpointError(_item_count_message(path, rows, dataset.item_num, header.data_path, use))
+    model.eval()
+    return config, model, dataset, test_data

@@ -9,7 +9,19 @@ Models and trainers are imported when asked for, not when this module is.
 import importlib
 import importlib.util
 
-from recbole_fame.errors import UnknownModelError
+from recbole_fame.errors import MissingPackageError, UnknownModelError
+
+#: RecBole's models that import a package RecBole does not declare: model -> (module, how to install it, what
+#: for, the settings that need it (None: always))
+MODEL_PACKAGES = {
+    "NCL": ("faiss", "pip install faiss-cpu", "its k-means clustering of users and items", None),
+    "KGAT": ("dgl", "pip install dgl (a build made for the installed torch)", "its knowledge-graph attention", None),
+    "KGIN": ("torch_scatter", "pip install torch-scatter (built against the installed torch)",
+             "its scatter means over the knowledge graph", None),
+    "MCCLK": ("torch_scatter", "pip install torch-scatter (built against the installed torch)",
+              "its scatter softmax and means over the knowledge graph", None),
+    "NNCF": ("community", "pip install python-louvain", "its Louvain communities", ("neigh_info_method", "louvain")),
+}
 
 
 def _plugin_model_module(model_name):
@@ -65,3 +77,17 @@ def get_trainer(model_type, model_name):
     return trainers.with_plugin_fixes(recbole_get_trainer(model_type, model_name))
 
 
+
+
+def check_model_packages(config):
+    """One :class:`MissingPackageError` before anything is built when the model needs a package that is missing."""
+    model = config["model"]
+    if model not in MODEL_PACKAGES:
+        return
+    module, install, purpose, setting = MODEL_PACKAGES[model]
+    if setting is not None and config[setting[0]] != setting[1]:
+        return
+    if importlib.util.find_spec(module) is None:
+        needs = f"{model} with {setting[0]}: {setting[1]}" if setting else model
+        raise MissingPackageError(f"{needs} needs the package {module} for {purpose}, and it is not installed: "
+                                  f"{install}, or run another model.")

@@ -29,8 +29,9 @@ import random
 import numpy as np
 import torch
 
-from recbole_fame.errors import OutputError, output_error
-from recbole_fame.files import atomic_write, default_file_mode
+from recbole_fame.checkpoint import setting
+from recbole_fame.errors import CheckpointError, OutputError, output_error
+from recbole_fame.files import atomic_write, check_writable_folder, default_file_mode, release_lock, take_lock
 
 # the attributes of RecBole's training dataloaders that hold torch generators (RecBole's shuffling
 # generator and the length-bucketed loader's own)
@@ -59,6 +60,32 @@ TRAINING_KEYS = ("seed", "learning_rate", "learner", "weight_decay", "train_batc
                  "train_exclude_history")
 
 
+CHECKPOINT_DIR_FIX = "set checkpoint_dir to another folder (--checkpoint_dir=...)"
+
+
+def check_checkpoint_dir(config):
+    """Before a run trains: its ``checkpoint_dir`` can be created and written to, else one
+    :class:`~recbole_fame.errors.OutputError` naming the folder and the fix (a run used to fail at its first
+    checkpoint, after an epoch of training, with an OSError traceback)."""
+    folder = config["checkpoint_dir"] or "saved"
+    try:
+        check_writable_folder(folder)
+    except FileExistsError as error:
+        raise OutputError(f"checkpoint_dir {folder} is a file, not a folder, so the run's checkpoints cannot be "
+                          f"written there: move the file, or {CHECKPOINT_DIR_FIX}.") from error
+    except NotADirectoryError as error:
+        raise OutputError(f"checkpoint_dir {folder} cannot be created: a folder above it is a file. Move the file, "
+                          f"or {CHECKPOINT_DIR_FIX}.") from error
+    except OSError as error:
+        raise output_error("the run's checkpoints into", folder, error, CHECKPOINT_DIR_FIX) from error
+
+
+def forget_empty_claim(path):
+    """Remove ``path`` if it is still the empty file that claimed the name (after its first write failed)."""
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        os.remove(path)
+
+
 def claim_checkpoint_name(trainer):
     """Make the trainer's best-checkpoint name its own before the run first writes it.
 
@@ -81,6 +108,8 @@ def claim_checkpoint_name(trainer):
         except FileExistsError:
             number += 1
             candidate = f"{stem}-{number}{extension}"
+        except OSError as error:  # the folder became read-only, or the disk is full, since check_checkpoint_dir
+            raise output_error("the best checkpoint", candidate, error, CHECKPOINT_DIR_FIX) from error
     if candidate != trainer.saved_model_file:
         trainer.logger.warning(f"{trainer.saved_model_file} belongs to another run (started in the same second); "
                                f"this run's best checkpoint is {candidate}")
@@ -93,15 +122,91 @@ def save_checkpoint_file(state, path, what):
     beside it, moved into place when complete, so that a failed write (a full disk, a kill) leaves the
     previous file as it was and no partial file. A failure is one :class:`~recbole_fame.errors.OutputError`
     naming the file (``what``: e.g. "the best checkpoint") and the fix."""
-    fix = "set checkpoint_dir to another folder (--checkpoint_dir=...)"
+    fix = CHECKPOINT_DIR_FIX
     try:
-        atomic_write([(path, lambda tmp: torch.save(state, tmp, pickle_protocol=4))])
+        atomic_write([(path, lambda tmp: _torch_save(state, tmp))])
     except OSError as error:
         raise output_error(what, path, error, fix) from error
-    except RuntimeError as error:  # torch's zip writer reports a failed write (e.g. a full disk) as a RuntimeError
+    except RuntimeError as error:  # torch's zip writer reports a failed write as a RuntimeError
+        cause = _os_error_behind(error)
+        if cause is not None:  # e.g. ENOSPC: "the disk holding ... is full", not torch's internal message
+            raise output_error(what, path, cause, fix) from error
         raise OutputError(f"Cannot write {what} {path}: {error}. Nothing was left half-written (the previous "
                           f"file, if any, is as it was); free some disk space or {fix}.") from error
     return path
+
+
+def _torch_save(state, path):
+    """``torch.save`` through a Python file, so that a failed write keeps its OSError (and errno) behind torch's
+    RuntimeError; torch's own file writer reports only "file write failed"."""
+    with open(path, "wb") as f:
+        torch.save(state, f, pickle_protocol=4)
+
+
+def _os_error_behind(error):
+    """The OSError that caused ``error`` (its ``__cause__`` or ``__context__`` chain), or None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+#: settings that shape a model's weights (besides the model yaml's own, which are compared too)
+MODEL_SHAPE_KEYS = ("hidden_size", "embedding_size", "n_heads", "n_layers", "inner_size", "num_experts",
+                    "MAX_ITEM_LIST_LENGTH")
+
+
+def weights_mismatch(saved_state, own_state):
+    """The first weight whose shape differs between a checkpoint's state dict and the model's, or that only one of
+    them has, as a phrase; None when every weight fits."""
+    for name, tensor in own_state.items():
+        if name not in saved_state:
+            return f"the checkpoint has no {name}"
+        if tuple(saved_state[name].shape) != tuple(tensor.shape):
+            return f"{name} is {list(saved_state[name].shape)} in the checkpoint and {list(tensor.shape)} here"
+    extra = [name for name in saved_state if name not in own_state]
+    return f"the checkpoint has {extra[0]}, which this model lacks" if extra else None
+
+
+def check_weights_fit(resume_file, checkpoint, model, config):
+    """A checkpoint whose weights do not fit ``model`` is one CheckpointError naming the settings that differ (a
+    load_state_dict size-mismatch traceback otherwise)."""
+    mismatch = weights_mismatch(checkpoint["state_dict"], model.state_dict())
+    if mismatch is None:
+        return
+    saved_config = checkpoint["config"]
+    keys = list(MODEL_SHAPE_KEYS) + sorted(set(getattr(config, "_recbole_fame_model_keys", ())) - set(MODEL_SHAPE_KEYS))
+    changed = [(key, setting(saved_config, key), setting(config, key)) for key in keys
+               if setting(saved_config, key) != setting(config, key) and setting(saved_config, key) is not None]
+    if not changed:
+        raise CheckpointError(f"Cannot resume from {resume_file}: its weights do not fit this model ({mismatch}), "
+                              "though no model setting differs: the dataset's items or users have changed since. "
+                              "Train without --resume_from.")
+    raise CheckpointError(
+        f"Cannot resume from {resume_file}: it was trained with other model sizes "
+        f"({'; '.join(f'{key} {old!r} -> {new!r}' for key, old, new in changed)}), so its weights do not fit this "
+        f"model ({mismatch}). Resume with the checkpoint's values ({' '.join(f'--{key}={old}' for key, old, _ in changed)}), "
+        "or train without --resume_from."
+    )
+
+
+def lock_resume(resume_file):
+    """Claim the resume of ``resume_file`` for this process with ``<resume_file>.lock`` beside it: the same state
+    resumed twice at once would write the same checkpoints. A lock of a process that no longer runs is taken over.
+    Returns the lock file (release it with :func:`recbole_fame.files.release_lock`)."""
+    lock = f"{resume_file}.lock"
+    holder = take_lock(lock)
+    if holder is not None:
+        host, pid = holder
+        raise CheckpointError(
+            f"Cannot resume from {resume_file}: process {pid} on {host} is resuming it already (lock file {lock}), "
+            "and two runs of the same state would write the same checkpoints. Wait for that run to finish, or "
+            f"remove {lock} if it is no longer running."
+        )
+    return lock
 
 
 def changed_training_settings(saved_config, config):

@@ -1,8 +1,11 @@
-"""Reliability and safety probes that are too slow for the test suite (issue 16): kills at each checkpoint write,
-a full disk at each write, two runs of every plugin model started in the same second, and crafted files of each
-kind the plugin reads. Prints a markdown table (probe, expected, held/failed) and writes it to results/probes.md.
+"""Reliability and safety probes that are too slow for the test suite (issues 16 and 25): kills at each checkpoint
+write, a full disk at each write (also inside torch's own writer), two runs of every plugin model started in the
+same second, crafted files of each kind the plugin reads, and bad input of every kind issue 25 listed (trust
+settings from a yaml, output folders that cannot be written, sizes that cannot fit, resumes of other sizes or twice
+at once, misspelt and non-boolean settings, Ctrl-C, ...). Prints a markdown table (probe, expected, held/failed)
+and writes it to results/probes.md.
 
-    python scripts/probes.py [--out results/probes.md] [--only kill,full,concurrent,crafted]
+    python scripts/probes.py [--out results/probes.md] [--only kill,full,concurrent,crafted,input]
 
 Everything runs on the tiny fixture (tests/test_data/tiny, 80 users, 50 items) in temporary folders, one
 process per run (a kill needs its own process); about 5-10 minutes on 2 CPU cores. A probe "held" when the
@@ -47,12 +50,31 @@ kind, _, nth = mode.partition(":")
 real_save, calls = torch.save, [0]
 log = os.environ.get("PROBE_SAVES")
 
+class FillingDisk:  # a file whose disk fills up after `room` bytes, in the middle of torch's own writes
+
+    def __init__(self, f, room):
+        self.f, self.room = f, room
+
+    def write(self, data):
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.f.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
 def save(obj, f, *args, **kwargs):
     calls[0] += 1
     if log:
         with open(log, "a") as out:
-            out.write(str(f) + "\n")
-    if kind and calls[0] == int(nth):
+            out.write(str(getattr(f, "name", f)) + "\n")
+    if kind == "torchfull" and calls[0] == int(nth) and hasattr(f, "write"):
+        buffer = io.BytesIO()
+        real_save(obj, buffer, *args, **kwargs)
+        return real_save(obj, FillingDisk(f, len(buffer.getvalue()) // 2), *args, **kwargs)
+    if kind in ("kill", "full") and calls[0] == int(nth):
         buffer = io.BytesIO()
         real_save(obj, buffer, *args, **kwargs)
         data = buffer.getvalue()[: len(buffer.getvalue()) // 2]
@@ -222,6 +244,14 @@ def probe_full_disk(root):
                one_message(rc, err), f"rc {rc}: {last_error_line(err)}")
         record("disk full", f"files after disk full at write {n}", "earlier checkpoints intact, no partial file",
                not bad and not tmp, f"unreadable: {bad or 'none'}; temporary: {tmp or 'none'}")
+    for n in range(1, len(writes) + 1):  # the disk fills up inside torch's zip writer (a RuntimeError there)
+        folder = root / f"torchfull{n}"
+        rc, err, _ = child(folder, save=f"torchfull:{n}")
+        bad, tmp = unreadable_checkpoints(folder)
+        record("disk full", f"disk fills up inside torch's writer at write {n} ({Path(writes[n - 1]).name})",
+               "one message saying the disk is full; no partial file",
+               one_message(rc, err) and "is full (No space left on device)" in err and not bad and not tmp,
+               f"rc {rc}: {last_error_line(err)}")
 
 
 # ------------------------------------------------------------------------------------------------ concurrency
@@ -409,9 +439,14 @@ def probe_crafted(root):
         "non-number in a float column": ("\n".join(rows[:5] + [rows[5].rsplit("\t", 1)[0] + "\tlater"] + rows[6:]) + "\n", None),
         "non-UTF-8 bytes in the .item": ("\n".join(rows) + "\n", b"\n".join(items[:3] + [items[3] + b"\xff\xfe"] + items[4:])),
         "ragged .inter row (a missing time)": ("\n".join(rows[:5] + ["u1\ti1"] + rows[6:]) + "\n", None),
+        ".inter row with a NaN time": ("\n".join(rows[:5] + ["u1\ti1\tnan"] + rows[6:]) + "\n", None),
+        ".inter row with an empty time": ("\n".join(rows[:5] + ["u1\ti1\t"] + rows[6:]) + "\n", None),
+        ".inter row with more fields than the header": ("\n".join(rows[:5] + [rows[5] + "\t5"] + rows[6:]) + "\n", None),
+        ".inter whose first row has more fields": ("\n".join(rows[:1] + [rows[1] + "\t5"] + rows[2:]) + "\n", None),
         "binary garbage .inter": (None, None),
         "fewer items than the largest topk": ("\n".join(rows) + "\n", None),
     }
+    malformed_rows = {name for name in datasets if name.startswith((".inter row", ".inter whose", "ragged"))}
     for name, (inter, item) in datasets.items():
         data = root / "data" / f"d{len(ROWS)}"
         dataset = data.name
@@ -428,9 +463,9 @@ def probe_crafted(root):
             extra = ["--topk=[10,100]"]
         with in_folder(root / f"crafted-{len(ROWS)}"):
             rc, err = call(run, [f"--model=FAME", f"--dataset={dataset}", *cli_args(data_path=data), *extra])
-        if "ragged" in name:  # RecBole reads a missing value as NaN, as pandas does: a run, or one message
-            record("crafted file", f"dataset: {name}", "exit 0 or one message", rc == 0 or one_message(rc, err),
-                   f"rc {rc} {last_error_line(err) if rc else ''}")
+        if name in malformed_rows:  # RecBole would fill a missing time with the mean, or shift or drop a field
+            record("crafted file", f"dataset: {name}", "one message naming the line",
+                   one_message(rc, err) and ", line " in err, f"rc {rc}: {last_error_line(err)}")
             continue
         record("crafted file", f"dataset: {name}", "one message", one_message(rc, err), f"rc {rc}: {last_error_line(err)}")
 
@@ -493,6 +528,261 @@ def probe_crafted(root):
            last_error_line(err))
 
 
+# ------------------------------------------------------------------------------------ bad input (issue 25)
+
+TEXT = {"load_col": "{'inter':['user_id','item_id','timestamp'],'item':['item_id','title','genre','brand']}",
+        "text_fields": "['title','genre','brand']", "facet_fields": "['genre','brand']", "pretrain_batch_size": 16,
+        "report_k": 5}
+
+INTERRUPT = r"""
+import sys
+from recbole_fame.trainer import RecBoleFameTrainerMixin
+import run_recbole_fame
+check = RecBoleFameTrainerMixin._check_nan
+def interrupt(self, loss):
+    check(self, loss)
+    if self.train_position == [2, 1]:
+        raise KeyboardInterrupt
+RecBoleFameTrainerMixin._check_nan = interrupt
+sys.exit(run_recbole_fame.main(sys.argv[1:]))
+"""
+
+
+@contextlib.contextmanager
+def not_writable(folder):
+    """``folder`` read-only: chmod, or for a user that ignores permissions (root) creating files under it fails as
+    in a read-only folder (``os.open`` with O_CREAT, what every writer of the plugin uses)."""
+    import errno
+
+    from tests.test_output_errors import permissions_ignored
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if not permissions_ignored():
+        folder.chmod(0o555)
+        try:
+            yield "chmod 555"
+        finally:
+            folder.chmod(0o755)
+        return
+    real_open = os.open
+
+    def denied(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and os.path.abspath(path).startswith(str(folder) + os.sep):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    os.open = denied
+    try:
+        yield "simulated (root ignores chmod)"
+    finally:
+        os.open = real_open
+
+
+def run_args(model="FAME", **overrides):
+    values = dict(BASE, epochs=1, **(TEXT if model == "FAMETextPretrain" else {}))
+    values.update(overrides)
+    return [f"--model={model}", "--dataset=tiny", *[f"--{k}={v}" for k, v in values.items()]]
+
+
+def run_cli(folder, argv):
+    """run_recbole_fame.py in its own process in ``folder``: (rc, stderr)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    proc = subprocess.run([PYTHON, str(REPO / "run_recbole_fame.py"), *argv], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=600)
+    return proc.returncode, proc.stderr
+
+
+def probe_bad_input(root):
+    import run_recbole_fame
+    import run_hyper
+
+    run = run_recbole_fame.main
+    marker = root / "pwned"
+
+    # --- a config file can neither opt in to trust nor move the trust boundary
+    shared = root / "shared-ckpt"
+    shared.mkdir()
+    evil = shared / "evil.pth"
+    evil.write_bytes(pickle.dumps(Exploit(marker)))
+    (shared / "tiny-for-FAME-dataloader.pth").write_bytes(pickle.dumps(Exploit(marker)))
+    outside = root / "elsewhere" / "evil.pth"
+    outside.parent.mkdir()
+    outside.write_bytes(pickle.dumps(Exploit(marker)))
+    yamls = {
+        "trust_checkpoint: True and a crafted dataloaders_save_path":
+            f"trust_checkpoint: True\nsave_dataloaders: True\ndataloaders_save_path: {outside}\n",
+        "checkpoint_dir onto crafted files, dataloaders_save_path there":
+            f"checkpoint_dir: {shared}\nsave_dataloaders: True\ndataloaders_save_path: {evil}\n",
+        "checkpoint_dir onto a crafted <dataset>-for-<model>-dataloader.pth": f"checkpoint_dir: {shared}\n",
+    }
+    for name, text in yamls.items():
+        path = root / "yaml" / f"trust{len(ROWS)}.yaml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+        argv = [a for a in run_args() if not a.startswith("--checkpoint_dir")] + [f"--config_files={path}"]
+        with in_folder(root / f"input-{len(ROWS)}"):
+            rc, err = call(run, argv)
+        record("bad input", f"yaml sets {name}", "not executed; one message", not marker.exists() and one_message(rc, err),
+               f"executed: {marker.exists()}; rc {rc}: {last_error_line(err)}")
+        marker.unlink(missing_ok=True)
+
+    # --- checkpoint_dir that cannot be written, before training
+    a_file = root / "a-file"
+    a_file.write_text("x")
+    for model in ("FAME", "FAMETextPretrain"):
+        with in_folder(root / f"input-{len(ROWS)}"):
+            rc, err = call(run, run_args(model, checkpoint_dir=a_file))
+        record("bad input", f"{model}: checkpoint_dir is an existing file", "one message before training",
+               one_message(rc, err) and "is a file" in err, f"rc {rc}: {last_error_line(err)}")
+        folder = root / f"ro-{model}"
+        with not_writable(folder) as how, in_folder(root / f"input-{len(ROWS)}"):
+            rc, err = call(run, run_args(model, checkpoint_dir=folder, epochs=2))
+        record("bad input", f"{model}: checkpoint_dir read-only ({how})", "one message before training",
+               one_message(rc, err) and "not writable" in err and not list(folder.iterdir()),
+               f"rc {rc}: {last_error_line(err)}")
+
+    # --- FAMETextPretrain on a full disk leaves no empty .safetensors
+    import errno
+
+    from recbole_fame.text import cache
+
+    real_write = cache.write_bytes
+
+    def full(path, data):
+        if ".safetensors." in os.path.basename(str(path)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real_write(path, data)
+
+    cache.write_bytes = full
+    folder = root / "text-full" / "saved"
+    try:
+        with in_folder(root / "text-full"):
+            rc, err = call(run, run_args("FAMETextPretrain", checkpoint_dir=folder, epochs=2))
+    finally:
+        cache.write_bytes = real_write
+    left = [p.name for p in folder.glob("*.safetensors")] if folder.is_dir() else []
+    record("bad input", "FAMETextPretrain: disk full at its checkpoint", "one message saying so; no 0-byte file",
+           one_message(rc, err) and "is full" in err and not left, f"rc {rc}: {last_error_line(err)}; left: {left or 'none'}")
+
+    # --- run_hyper with an output file it cannot write
+    params = root / "two.hyper"
+    params.write_text("n_heads choice [1,2]\n")
+    hyper_args = [f"--{k}={v}" for k, v in dict(BASE, epochs=1).items() if k != "n_heads"]
+    for name, output in (("below a file", a_file / "out" / "h.result"), ("read-only", root / "ro-hyper" / "h.result")):
+        with contextlib.ExitStack() as stack:
+            how = stack.enter_context(not_writable(output.parent)) if name == "read-only" else ""
+            stack.enter_context(in_folder(root / f"input-{len(ROWS)}"))
+            rc, err = call(run_hyper.main, ["--model=FAME", "--dataset=tiny", f"--params_file={params}",
+                                            f"--output_file={output}", *hyper_args], runner=False)
+        record("bad input", f"run_hyper --output_file in a folder {name} {how}".strip(), "one message before the first trial",
+               one_message(rc, err) and "trial" not in err.split("error:")[0], f"rc {rc}: {last_error_line(err)}")
+
+    # --- sizes that cannot fit
+    for name, extra in (("--num_experts=1000000", {"num_experts": 1000000}),
+                        ("--MAX_ITEM_LIST_LENGTH=1000000000 (sequence mode)",
+                         {"MAX_ITEM_LIST_LENGTH": 1000000000, "train_mode": "sequence"}),
+                        ("--MAX_ITEM_LIST_LENGTH=1000000000 (prefix mode)",
+                         {"MAX_ITEM_LIST_LENGTH": 1000000000, "train_mode": "prefix"})):
+        with in_folder(root / f"input-{len(ROWS)}"):
+            rc, err = call(run, run_args(**extra))
+        record("bad input", name, "one message with the estimate, nothing built",
+               one_message(rc, err) and "needs at least" in err, f"rc {rc}: {last_error_line(err)}")
+
+    # --- resume from a checkpoint of other sizes
+    saved = root / "sizes" / "saved"
+    with in_folder(root / "sizes"):
+        call(run, run_args(checkpoint_dir=saved, epochs=2, keep_last_checkpoint=True))
+    lasts = sorted(saved.glob("*-last.pth"))
+    for name, extra in (("n_heads", {"n_heads": 4}), ("num_experts", {"num_experts": 3})):
+        with in_folder(root / f"input-{len(ROWS)}"):
+            rc, err = call(run, run_args(checkpoint_dir=saved, epochs=3, resume_from=lasts[0] if lasts else "none",
+                                         **extra))
+        record("bad input", f"--resume_from a checkpoint of another {name}", "one message naming the setting",
+               one_message(rc, err) and f"{name} " in err and "->" in err, f"rc {rc}: {last_error_line(err)}")
+
+    # --- strict booleans, misspelt settings, paths as dataset names, sampled evaluation, gpu_id
+    cases = [
+        ("--keep_last_checkpoint=yes", run_args(keep_last_checkpoint="yes"), "keep_last_checkpoint must be True or False"),
+        ("--sorted_evaluation=2", run_args(sorted_evaluation=2), "sorted_evaluation must be True or False"),
+        ("--compile_model=no", run_args(compile_model="no"), "compile_model must be True or False"),
+        ("--epoch=5 (misspelt)", run_args() + ["--epoch=5"], "did you mean epochs?"),
+        ("--dataset=../../x", [a for a in run_args() if a != "--dataset=tiny"] + ["--dataset=../../x"],
+         "dataset must be a name, not a path"),
+        ("--eval_args with mode uni5", run_args() + ["--eval_args={'split':{'LS':'valid_and_test'},'order':'TO',"
+                                                     "'mode':'uni5'}"], "count every target as a hit"),
+        ("--gpu_id=abc", run_args() + ["--gpu_id=abc"], "gpu_id must name GPUs"),
+    ]
+    for name, argv, expected in cases:
+        with in_folder(root / f"input-{len(ROWS)}"):
+            rc, err = call(run, argv)
+        record("bad input", name, "one message", one_message(rc, err) and expected in err,
+               f"rc {rc}: {last_error_line(err)}")
+
+    # --- text_encoder whose weights are a crafted pickle
+    from recbole_fame.text.encoder import packaged_minilm_dir
+
+    encoder = root / "crafted-encoder"
+    import shutil
+
+    shutil.copytree(packaged_minilm_dir(), encoder, ignore=shutil.ignore_patterns("*.safetensors", "*.bin", "onnx*"))
+    (encoder / "pytorch_model.bin").write_bytes(pickle.dumps(Exploit(marker)))
+    with in_folder(root / f"input-{len(ROWS)}"):
+        rc, err = call(run, run_args("FAMETextPretrain", text_encoder=encoder, text_cache_dir=root / "no-cache"))
+    record("bad input", "text_encoder whose weights file is a crafted pickle", "not executed; one message naming the file",
+           not marker.exists() and one_message(rc, err) and "pytorch_model.bin" in err,
+           f"executed: {marker.exists()}; rc {rc}: {last_error_line(err)}")
+    marker.unlink(missing_ok=True)
+
+    # --- Ctrl-C during training (its own process)
+    folder = root / "interrupted"
+    folder.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    argv = run_args(checkpoint_dir=folder / "saved", epochs=4)
+    proc = subprocess.run([PYTHON, "-c", INTERRUPT, *argv], cwd=folder, env=env, capture_output=True, text=True,
+                          timeout=600)
+    lines = proc.stderr.strip().splitlines()
+    record("bad input", "Ctrl-C during epoch 2", "exit 130, one line with --resume_from",
+           proc.returncode == 130 and "Traceback" not in proc.stderr and bool(lines) and "--resume_from=" in lines[-1],
+           f"rc {proc.returncode}: {(lines or [''])[-1][:200]}")
+    resume = (lines or [""])[-1].partition("--resume_from=")[2]
+    rc, err = run_cli(folder, argv + [f"--resume_from={resume}"]) if resume else (None, "")
+    record("bad input", "resume after Ctrl-C", "exit 0", rc == 0, f"rc {rc} {last_error_line(err) if rc else ''}")
+
+    # --- the same resume started twice at once (two processes)
+    folder = root / "twice"
+    rc, err = run_cli(folder, run_args(checkpoint_dir=folder / "saved", epochs=2, keep_last_checkpoint=True))
+    lasts = sorted((folder / "saved").glob("*-last.pth"))
+    if lasts:
+        argv = run_args(checkpoint_dir=folder / "saved", epochs=60, stopping_step=100, resume_from=lasts[0])
+        procs = [subprocess.Popen([PYTHON, str(REPO / "run_recbole_fame.py"), *argv], cwd=folder, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outcomes = [(p.wait(timeout=900), p.communicate()[1]) for p in procs]
+        codes = sorted(rc for rc, _ in outcomes)
+        refused = [e for rc, e in outcomes if rc == 2]
+        record("bad input", "the same resume started twice at once", "one runs, the other is refused with one message",
+               codes == [0, 2] and "is resuming it already" in (refused or [""])[0],
+               f"exit codes {codes}: {last_error_line((refused or [''])[0])}")
+    else:
+        record("bad input", "the same resume started twice at once", "one runs, the other is refused", False,
+               f"no last checkpoint to resume: rc {rc} {last_error_line(err)}")
+
+    # --- run_hyper shows each library warning once
+    folder = root / "hyper-warnings"
+    folder.mkdir()
+    params = folder / "three.hyper"
+    params.write_text("learning_rate choice [0.001,0.002,0.003]\n")
+    proc = subprocess.run([PYTHON, str(REPO / "run_hyper.py"), "--model=FAME", "--dataset=tiny",
+                           f"--params_file={params}", f"--output_file={folder / 'h.result'}",
+                           *[f"--{k}={v}" for k, v in dict(BASE, epochs=1).items()]], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=900)
+    warned = [line for line in proc.stderr.splitlines() if "Warning: " in line]
+    repeated = sorted({line for line in warned if warned.count(line) > 1})
+    record("bad input", "run_hyper: library warnings over 3 trials", "each shown once",
+           proc.returncode == 0 and not repeated,
+           f"rc {proc.returncode}; {len(warned)} warning lines, repeated: {[r[-80:] for r in repeated] or 'none'}")
+
+
 # ------------------------------------------------------------------------------------------------------ main
 
 
@@ -524,7 +814,7 @@ def git_head():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "results" / "probes.md"))
-    parser.add_argument("--only", default="kill,full,concurrent,crafted")
+    parser.add_argument("--only", default="kill,full,concurrent,crafted,input")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -538,7 +828,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="recbole_fame_probes_") as tmp:
         root = Path(tmp)
         for name, probe in (("crafted", probe_crafted), ("kill", probe_kills), ("full", probe_full_disk),
-                            ("concurrent", probe_concurrent)):
+                            ("concurrent", probe_concurrent), ("input", probe_bad_input)):
             if name in only:
                 try:
                     probe(root)

@@ -366,3 +366,118 @@ def test_binary_interaction_file_is_one_error(monkeypatch, capsys, tmp_path):
     assert run_main(monkeypatch, "--model=FAME", "--dataset=broken", *tiny(data_path=tmp_path)) == 2
     err = capsys.readouterr().err
     assert "its header line is not utf-8 text" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        ("u1\ti22\tnan", "the time column timestamp holds 'nan'"),
+        ("u1\ti22\t", "the time column timestamp is empty"),
+        ("u1\ti22\tinf", "the time column timestamp holds 'inf'"),
+        ("u1\ti22", "the line has 2 fields and the header 3"),
+        ("u1\ti22\t1001109\t5", "the line has 4 fields and the header 3"),
+    ],
+)
+def test_a_row_without_a_usable_time_or_with_other_fields_names_file_line_and_value(monkeypatch, capsys, tmp_path,
+                                                                                    row, message):
+    """A NaN or empty time used to be filled in with the mean time (reordering that user's sequence) and a row with
+    more fields than the header ended in a pandas traceback."""
+    folder = tiny_copy(tmp_path)
+    inter = folder / "broken.inter"
+    lines = inter.read_text().splitlines()
+    lines[6] = row
+    inter.write_text("\n".join(lines) + "\n")
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=broken", *tiny(data_path=tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert f"{inter}, line 7: {message}" in err and "Traceback" not in err
+
+
+def test_a_misspelt_setting_on_the_command_line_is_refused_with_the_nearest_name(monkeypatch, capsys):
+    """--epoch=5 used to be ignored without a word (the run trained for the default epochs)."""
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *TINY, "--epoch=5") == 2
+    err = capsys.readouterr().err
+    assert "unknown setting epoch in --epoch=... (did you mean epochs?)" in err and "Traceback" not in err
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *TINY, "--max_item_list_length=5") == 2
+    assert "(did you mean MAX_ITEM_LIST_LENGTH?)" in capsys.readouterr().err
+
+
+def test_an_unknown_setting_in_a_file_or_config_dict_is_one_warning(monkeypatch, capsys, tmp_path, settings):
+    """A shared yaml may carry settings of other tools: the run goes on, with one line naming the file."""
+    from recbole_fame import Config
+
+    path = write(tmp_path / "shared.yaml", "epoch: 5\nlearning_rat: 0.01\n")
+    for _ in range(2):  # once per name and process
+        Config(model="FAME", dataset="tiny", config_file_list=[str(path)], config_dict=settings(hiden_size=8))
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: unknown setting")]
+    assert lines == [f"warning: unknown setting epoch in {path} (did you mean epochs?): no RecBole or recbole_fame "
+                     "setting has that name, so it would be ignored; it is ignored.",
+                     f"warning: unknown setting learning_rat in {path} (did you mean learning_rate?): no RecBole or "
+                     "recbole_fame setting has that name, so it would be ignored; it is ignored.",
+                     "warning: unknown setting hiden_size in config_dict (did you mean hidden_size?): no RecBole or "
+                     "recbole_fame setting has that name, so it would be ignored; it is ignored."]
+
+
+def test_settings_of_other_models_are_known(monkeypatch, capsys):
+    """Names that RecBole's other models read (a shared command line for several models) are not typos."""
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *TINY, "--mask_ratio=0.2", "--encoding=utf-8") == 0
+    assert "unknown setting" not in capsys.readouterr().err
+
+
+def test_run_hyper_refuses_a_misspelt_setting_before_any_trial(tmp_path, capsys):
+    import run_hyper
+
+    params = write(tmp_path / "p.hyper", "n_heads choice [1,2]\n")
+    assert run_hyper.main(["--model=FAME", "--dataset=tiny", f"--params_file={params}", "--epoch=5",
+                           f"--output_file={tmp_path / 'o.result'}"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown setting epoch" in err and "did you mean epochs?" in err and not (tmp_path / "o.result").exists()
+
+
+@pytest.mark.parametrize("name,data_path,dataset", [("../../x", "../..", "x"), ("data/tiny", "data", "tiny"),
+                                                    ("..", None, None)])
+def test_a_dataset_name_with_a_path_in_it_is_refused(monkeypatch, capsys, name, data_path, dataset):
+    """It was reported only as "not found"."""
+    assert run_main(monkeypatch, "--model=FAME", f"--dataset={name}", *TINY) == 2
+    err = capsys.readouterr().err
+    assert f"dataset must be a name, not a path: got {name!r}" in err and "Traceback" not in err
+    if data_path:
+        assert f"--data_path={data_path} --dataset={dataset}" in err
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--eval_args={'split':{'LS':'valid_and_test'},'order':'TO','mode':'uni5'}"],
+         "eval_args mode uni5 ranks each target among 6 items (itself and 5 sampled negatives), so metrics at topk "
+         "[10, 20] count every target as a hit"),
+        (["--eval_args={'split':{'LS':'valid_and_test'},'order':'TO','mode':{'valid':'full','test':'pop9'}}"],
+         "eval_args mode pop9 ranks each target among 10 items"),
+        (["--gpu_id=abc"], "gpu_id must name GPUs (e.g. 0, or 0,1), got 'abc'"),
+        (["--gpu_id=0;1"], "gpu_id must name GPUs (e.g. 0, or 0,1), got '0;1'"),
+    ],
+)
+def test_sampled_evaluation_below_topk_and_a_gpu_id_that_names_no_gpu_are_refused(monkeypatch, capsys, args, message):
+    """RecBole accepts both: with mode uni5 Hit@10 and Hit@20 are 1 for every user, and gpu_id=abc hides every GPU
+    (CUDA_VISIBLE_DEVICES=abc), so the run silently trains on the CPU."""
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *TINY, *args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["--eval_args={'split':{'LS':'valid_and_test'},'order':'TO','mode':'uni100'}"],
+                                  ["--eval_args={'split':{'LS':'valid_and_test'},'order':'TO','mode':'uni5'}",
+                                   "--topk=[1,5]", "--valid_metric=NDCG@5"]])
+def test_sampled_evaluation_that_ranks_more_items_than_topk_passes(settings, monkeypatch, args):
+    from recbole_fame import Config
+
+    monkeypatch.setattr(sys, "argv", ["x", *args])
+    Config(model="FAME", dataset="tiny", config_dict=settings())
+
+
+@pytest.mark.parametrize("gpu_id", [0, "0", "0,1", (0, 1), "", "GPU-8f3e2c1a-0b1d-4c2e-9f00-123456789abc",
+                                    "MIG-GPU-8f3e2c1a-0b1d-4c2e-9f00-123456789abc/1/0"])
+def test_gpu_ids_that_name_gpus_pass(gpu_id):
+    """(Checked directly: RecBole's Config exports gpu_id as CUDA_VISIBLE_DEVICES for the whole process.)"""
+    from recbole_fame.settings import check_gpu_id
+
+    check_gpu_id(gpu_id)

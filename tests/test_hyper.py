@@ -154,3 +154,83 @@ def test_max_evals_caps_an_exhaustive_search(tmp_path, capsys):
     assert len(list((tmp_path / "saved").glob("*.pth"))) == 2  # each trial's best checkpoint, no -last.pth
     with pytest.raises(ConfigurationError, match="only with --tool=Hyperopt"):
         run_tuning("FAME", "tiny", str(params), str(tmp_path / "x.result"), tool="Ray", max_evals=2, settings=settings)
+
+
+TUNING_SETTINGS = ["--epochs=1", "--hidden_size=16", "--inner_size=32", "--n_layers=1", "--MAX_ITEM_LIST_LENGTH=10",
+                   "--state=ERROR", "--show_progress=False", "--use_gpu=False"]
+
+
+@pytest.fixture
+def trials_started(monkeypatch):
+    """The trials a tuning run started (each a call of objective_function)."""
+    import recbole_fame.quick_start as quick_start
+
+    started, original = [], quick_start.objective_function
+
+    def counting(*args, **kwargs):
+        started.append(kwargs.get("config_dict"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(quick_start, "objective_function", counting)
+    return started
+
+
+def output_file_case(tmp_path, monkeypatch, case):
+    if case == "below a file":
+        (tmp_path / "a-file").write_text("x")
+        return tmp_path / "a-file" / "out" / "t.result", "a folder above it is a file"
+    folder = tmp_path / "out"
+    folder.mkdir()
+    from tests.test_output_errors import denied_under
+
+    denied_under(monkeypatch, folder)
+    return folder / "t.result", f"the folder {folder} is not writable (Permission denied)"
+
+
+@pytest.mark.parametrize("case", ["below a file", "read-only"])
+def test_an_output_file_that_cannot_be_written_stops_tuning_before_the_first_trial(tmp_path, monkeypatch, capsys,
+                                                                                   trials_started, case):
+    import run_hyper
+
+    output, message = output_file_case(tmp_path, monkeypatch, case)
+    params = tmp_path / "grid.hyper"
+    params.write_text("n_heads choice [1,2]\n")
+    assert run_hyper.main(["--model=FAME", "--dataset=tiny", f"--params_file={params}", f"--output_file={output}",
+                           f"--data_path={TEST_DATA}", f"--checkpoint_dir={tmp_path / 'saved'}", *TUNING_SETTINGS]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "--output_file=" in err and "Traceback" not in err
+    assert trials_started == []
+
+
+WARNING_EACH_TRIAL = r"""
+import sys, warnings
+import recbole_fame.quick_start as quick_start
+import run_hyper
+
+def library_call():
+    warnings.warn("library says so", FutureWarning)
+
+def trial(config_dict=None, config_file_list=None, saved=True):
+    with warnings.catch_warnings():  # what libraries do inside a trial: it clears the shown-once registry
+        pass
+    library_call()
+    result = {"ndcg@10": 0.1 * config_dict["n_heads"]}
+    return {"model": "FAME", "best_valid_score": result["ndcg@10"], "valid_score_bigger": True,
+            "best_valid_result": result, "test_result": result}
+
+quick_start.objective_function = trial
+sys.exit(run_hyper.main(sys.argv[1:]))
+"""
+
+
+def test_a_library_warning_is_shown_once_not_once_per_trial(tmp_path):
+    params = tmp_path / "grid.hyper"
+    params.write_text("n_heads choice [1,2,4]\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", WARNING_EACH_TRIAL, "--model=FAME", "--dataset=tiny",
+                           f"--params_file={params}", f"--output_file={tmp_path / 'out.result'}",
+                           f"--data_path={TEST_DATA}", *TUNING_SETTINGS], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(json.loads((tmp_path / "out.json").read_text())["trials"]) == 3
+    assert proc.stderr.count("library says so") == 1

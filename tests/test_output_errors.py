@@ -28,6 +28,8 @@ from recbole_fame.prepare.__main__ import main as prepare_main
 from recbole_fame.text import cache as cache_module
 from recbole_fame.text.cache import cached_text_embeddings
 from recbole_fame.text.checkpoint import load_text_checkpoint, metadata_path, save_text_checkpoint
+from tests.test_bad_input import run_main, tiny
+from tests.test_text_pretrain import tiny_encoder  # noqa: F401  (a fixture)
 
 
 
@@ -283,3 +285,94 @@ def test_written_files_get_the_usual_permissions_not_mkstemps_private_ones(tmp_p
             assert os.stat(written).st_mode & 0o777 == default_file_mode() == 0o644
     finally:
         os.umask(previous)
+
+
+# ----------------------------------------------------------------------------- checkpoint_dir, checked before training
+
+
+def denied_under(monkeypatch, folder):
+    """Make creating a file under ``folder`` fail as in a folder that is not writable (``os.open`` with O_CREAT:
+    what claiming a checkpoint name and the temporary files use), so that it also fails when root runs the test."""
+    real_open = os.open
+
+    def fake_open(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and os.path.abspath(path).startswith(str(folder) + os.sep):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", fake_open)
+
+
+@pytest.fixture
+def epochs_trained(monkeypatch):
+    """The epochs every plugin trainer started (a list that grows)."""
+    from recbole_fame.trainer import text_pretrain, trainer
+
+    started = []
+    for owner in (trainer.RecBoleFameTrainerMixin, text_pretrain.FAMETextPretrainTrainer):
+        original = owner._train_epoch
+
+        def counting(self, train_data, epoch_idx, *args, _original=original, **kwargs):
+            started.append(epoch_idx)
+            return _original(self, train_data, epoch_idx, *args, **kwargs)
+
+        monkeypatch.setattr(owner, "_train_epoch", counting)
+    return started
+
+
+def text_run_args(tiny_encoder):
+    load_col = "{'inter':['user_id','item_id','timestamp'],'item':['item_id','title','genre','brand']}"
+    return ["--model=FAMETextPretrain", "--dataset=tiny", *tiny(epochs=2), f"--load_col={load_col}",
+            "--text_fields=['title','genre','brand']", "--facet_fields=['genre','brand']",
+            f"--text_encoder={tiny_encoder}", "--pretrain_batch_size=16", "--report_k=5"]
+
+
+@pytest.fixture
+def run_args(request):
+    if request.param == "FAME":
+        return ["--model=FAME", "--dataset=tiny", *tiny(epochs=2)]
+    return text_run_args(request.getfixturevalue("tiny_encoder"))
+
+
+@pytest.mark.parametrize("run_args", ["FAME", "FAMETextPretrain"], indirect=True)
+def test_a_checkpoint_dir_that_is_a_file_stops_the_run_before_training(monkeypatch, capsys, tmp_path, run_args,
+                                                                      epochs_trained):
+    target = tmp_path / "saved"
+    target.write_text("not a folder")
+    assert run_main(monkeypatch, *run_args, f"--checkpoint_dir={target}") == 2
+    err = capsys.readouterr().err
+    assert f"checkpoint_dir {target} is a file, not a folder" in err and "--checkpoint_dir=" in err
+    assert "Traceback" not in err and epochs_trained == [] and target.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("run_args", ["FAME", "FAMETextPretrain"], indirect=True)
+def test_a_read_only_checkpoint_dir_stops_the_run_before_training(monkeypatch, capsys, tmp_path, run_args,
+                                                                  epochs_trained):
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    denied_under(monkeypatch, folder)
+    assert run_main(monkeypatch, *run_args, f"--checkpoint_dir={folder}") == 2
+    err = capsys.readouterr().err
+    assert f"the folder {folder} is not writable (Permission denied)" in err and "--checkpoint_dir=" in err
+    assert "Traceback" not in err and epochs_trained == [] and listing(folder) == {}
+
+
+@needs_permissions
+def test_a_chmod_read_only_checkpoint_dir_stops_the_run_before_training(monkeypatch, capsys, tmp_path, epochs_trained):
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    with read_only(folder):
+        assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *tiny(), f"--checkpoint_dir={folder}") == 2
+    err = capsys.readouterr().err
+    assert f"the folder {folder} is not writable" in err and epochs_trained == []
+
+
+def test_text_pretraining_on_a_full_disk_leaves_no_empty_checkpoint(monkeypatch, capsys, tmp_path, tiny_encoder):
+    """The name claimed for the run's .safetensors (an empty file) is removed when its first write fails."""
+    folder = tmp_path / "saved"
+    monkeypatch.setattr(cache_module, "write_bytes", disk_full(lambda name: ".safetensors." in name))
+    assert run_main(monkeypatch, *text_run_args(tiny_encoder), f"--checkpoint_dir={folder}",
+                    f"--text_cache_dir={tmp_path / 'cache'}") == 2
+    err = capsys.readouterr().err
+    assert "is full (No space left on device)" in err and "Traceback" not in err
+    assert [name for name in listing(folder) if name.endswith(".safetensors")] == []

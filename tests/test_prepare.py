@@ -113,6 +113,26 @@ def seq_files(folder, text="1 1 2 3\n2 2 3 1 2\n3 3 1 2\n"):
     return write(folder / "Beauty.txt", text), write(folder / "beauty_items.tsv", ITEM_TABLE)
 
 
+#: An item table as Sports': keywords and S3-Rec attribute ids (brand first, then the category paths without
+#: their top level). 2 is the second level of every path here. Item 2 has no brand (it starts with 2); item 3's
+#: brand 9 also names a category (a brand store, as Oakley's) and it has a second path, 143 > 9; item 4 has the
+#: placeholder 23; item 5 has only the second level.
+ID_TABLE = (
+    "iclrec_item_id\tasin\tkeywords\ts3rec_attribute_ids\n"
+    "1\tS01\ttwo  person tent\t7|2|3|4\n"
+    "2\tS02\tcamp stove\t2|3|5\n"
+    "3\tS03\toakley sunglasses\t9|2|6|10|143|9\n"
+    "4\tS04\tyoga mat\t23|2|6|11\n"
+    "5\tS05\tbike \"pro\" helmet\t8|2\n"
+)
+
+
+def id_files(folder):
+    """A sequence file over items 1-5 and the Sports-style item table."""
+    sequences = write(folder / "Sports_and_Outdoors.txt", "1 1 2 3 4 5\n2 5 4 3 2 1\n3 2 4 1 3 5\n")
+    return sequences, write(folder / "sports_items.tsv", ID_TABLE)
+
+
 # ----------------------------------------------------------------------------- statistics
 
 
@@ -208,7 +228,7 @@ def test_amazon_reviews_with_python_literal_meta(tmp_path, capsys):
 
     header, _ = read_atomic(stats.item_path)
     assert header == [
-        "item_id:token", "title:token_seq", "brand:token", "categories:token_seq", "cat_2:token",
+        "item_id:token", "title:token_seq", "brand:token", "categories:token_seq", "cat_2:token", "cat_3:token",
         "cat_leaf:token", "price:float", "description:token_seq",
     ]
     items = items_by_id(stats.item_path)
@@ -216,11 +236,12 @@ def test_amazon_reviews_with_python_literal_meta(tmp_path, capsys):
     assert lego["title"] == "Lego 'Castle' & Knights set"
     assert lego["brand"] == "LEGO"
     assert lego["categories"] == "Toys_&_Games Building_Toys Building_Sets Learning"
-    assert (lego["cat_2"], lego["cat_leaf"]) == ("Building_Toys", "Building_Sets")
+    assert (lego["cat_2"], lego["cat_3"], lego["cat_leaf"]) == ("Building_Toys", "Building_Sets", "Building_Sets")
     assert float(lego["price"]) == pytest.approx(19.99)
     assert lego["description"].split() == [f"w{n}" for n in range(common.DESCRIPTION_WORDS)]
     puzzle = items["B02"]
-    assert (puzzle["brand"], puzzle["cat_2"], puzzle["cat_leaf"], puzzle["price"]) == ("", "", "Toys_&_Games", "")
+    assert (puzzle["brand"], puzzle["cat_2"], puzzle["cat_3"], puzzle["cat_leaf"], puzzle["price"]) == (
+        "", "", "", "Toys_&_Games", "")
     assert items["B03"]["title"] == ""
     assert "B99" not in items
 
@@ -248,6 +269,10 @@ def test_seqfile_positions_and_item_fields(tmp_path, capsys):
     header, rows = read_atomic(stats.inter_path)
     assert header == ["user_id:token", "item_id:token", "timestamp:float"]
     assert [row for row in rows if row[0] == "2"] == [["2", "2", "0"], ["2", "3", "1"], ["2", "1", "2"], ["2", "2", "3"]]
+    header, _ = read_atomic(stats.item_path)  # a table with names gives the same five fields as ever
+    assert header == [
+        "item_id:token", "title:token_seq", "brand:token", "categories:token_seq", "cat_2:token", "cat_leaf:token",
+    ]
     items = items_by_id(stats.item_path)
     assert items["1"] == {
         "item_id": "1", "title": "OPI Nail Lacquer", "brand": "OPI",
@@ -257,7 +282,7 @@ def test_seqfile_positions_and_item_fields(tmp_path, capsys):
     assert items["3"]["brand"] == ""  # first attribute is a category
     assert items["3"]["title"] == "'Quoted' Palette"  # bare quotes kept (as single quotes)
     assert "4" not in items  # in no sequence
-    table_rows = read_item_table(table, Report())
+    table_rows, _ = read_item_table(table, Report())
     assert table_rows["4"]["title"] == "Clip 23' Extensions"  # CSV-quoted cell
     assert (table_rows["4"]["brand"], table_rows["4"]["cat_2"]) == ("HairCo", "Hair_Care")
 
@@ -267,6 +292,55 @@ def test_seqfile_kcore_is_optional(tmp_path):
     assert convert_seqfile(sequences, out=tmp_path / "out").users == 3
     stats = convert_seqfile(sequences, out=tmp_path / "out", kcore=2)
     assert (stats.users, stats.items, stats.actions) == (2, 3, 6)
+
+
+def test_seqfile_reads_keywords_and_attribute_ids(tmp_path, capsys):
+    sequences, table = id_files(tmp_path)
+    stats = convert_seqfile(sequences, items=table, out=tmp_path / "out")
+    assert stats.name == "amazon-sports-outdoors"
+    header, _ = read_atomic(stats.item_path)
+    assert header == [
+        "item_id:token", "title:token_seq", "keywords:token_seq", "brand:token", "categories:token_seq",
+        "cat_2:token", "cat_3:token", "cat_leaf:token",
+    ]
+    items = items_by_id(stats.item_path)
+    assert items["1"] == {
+        "item_id": "1", "title": "", "keywords": "two person tent", "brand": "7", "categories": "2 3 4",
+        "cat_2": "2", "cat_3": "3", "cat_leaf": "4",
+    }
+    assert (items["2"]["brand"], items["2"]["categories"], items["2"]["cat_leaf"]) == ("", "2 3 5", "5")  # no brand
+    assert (items["3"]["brand"], items["3"]["categories"]) == ("9", "2 6 10 143 9")  # a brand that names a category
+    assert (items["3"]["cat_3"], items["3"]["cat_leaf"]) == ("6", "9")  # the leaf of the last path
+    assert items["4"]["brand"] == "23"  # a brand id until --no_brand_ids says otherwise
+    assert (items["5"]["cat_2"], items["5"]["cat_3"], items["5"]["cat_leaf"]) == ("2", "", "2")
+    assert items["5"]["keywords"] == "bike 'pro' helmet"
+    assert "4 of 5 items have a brand id; the commonest brand id, 7, is on 1 items" in capsys.readouterr().out
+
+    status = main(["seqfile", str(sequences), "--items", str(table), "--no_brand_ids", "23", "--out",
+                   str(tmp_path / "out")])
+    assert status == 0
+    items = items_by_id(stats.item_path)
+    assert (items["4"]["brand"], items["4"]["cat_3"], items["1"]["brand"]) == ("", "6", "7")
+    assert "3 of 5 items have a brand id, 1 have 23" in capsys.readouterr().out
+
+
+def test_the_sports_yaml_fits_the_converted_id_table(tmp_path, capsys):
+    """properties/dataset/amazon-sports-outdoors.yaml: its text and facet fields are the conversion's, each with
+    labels, and the conversion warns about none of them."""
+    from recbole_fame import Config, create_dataset
+    from recbole_fame.text.items import facets_with_labels, item_texts
+
+    sequences, table = id_files(tmp_path)
+    stats = convert_seqfile(sequences, items=table, out=tmp_path / "out", no_brand_ids=["23"])
+    assert "warning" not in capsys.readouterr().err
+    config = Config(model="FAMETextPretrain", dataset=stats.name, config_dict={
+        "data_path": str(tmp_path / "out"), "use_gpu": False, "state": "ERROR", "show_progress": False,
+        "user_inter_num_interval": "[0,inf)", "item_inter_num_interval": "[0,inf)"})
+    assert (config["text_fields"], config["facet_fields"]) == (["keywords"], ["cat_3", "brand", "cat_leaf"])
+    dataset = create_dataset(config).build()[0]
+    assert facets_with_labels(dataset, config["facet_fields"]) == ["cat_3", "brand", "cat_leaf"]
+    texts, n_empty = item_texts(dataset, config["text_fields"])
+    assert n_empty == 0 and "camp stove" in texts
 
 
 # ----------------------------------------------------------------------------- malformed input

@@ -26,8 +26,7 @@ def row(table, protocol, metric):  # protocol "" for the rows of run details
     return [c.strip() for c in line.strip("|").split("|")][2:]
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def two_seeds_of_two_models(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("protocol")
     out = tmp / "out"
     for seed in (1, 2):
@@ -35,6 +34,18 @@ def runs(tmp_path_factory):
              "eval_exclude_history=True", f"checkpoint_dir={tmp / 'saved'}", "--models",
              "SASRec=SASRecSeq:n_heads=2; FAME=FAME:n_heads=2,num_experts=2"], cwd=tmp)
     return tmp, out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Runs the tests read and leave as they are."""
+    return two_seeds_of_two_models(tmp_path_factory)
+
+
+@pytest.fixture
+def runs_to_remove_from(tmp_path_factory):
+    """Runs of the test's own, whose checkpoints and ranks it removes."""
+    return two_seeds_of_two_models(tmp_path_factory)
 
 
 def test_table_has_both_protocols_ranks_beside_the_runs_and_a_pooled_paired_test(runs):
@@ -58,8 +69,8 @@ def test_table_has_both_protocols_ranks_beside_the_runs_and_a_pooled_paired_test
     assert row(table, "kept", "NDCG@10 paired vs SASRec, per seed")[1].startswith("1: ")
 
 
-def test_table_rebuilds_from_the_kept_ranks_and_from_the_json_once_checkpoints_are_gone(runs):
-    tmp, out = runs
+def test_table_rebuilds_from_the_kept_ranks_and_from_the_json_once_checkpoints_are_gone(runs_to_remove_from):
+    tmp, out = runs_to_remove_from
     files = sorted(str(p) for p in out.glob("*-seed*.json"))
     before = run(["benchmarks.protocol_table", "--baseline", "SASRec", *files], cwd=tmp)
     for checkpoint in (tmp / "saved").glob("*.pth"):
@@ -122,3 +133,42 @@ def test_a_json_without_resolved_settings_is_read_through_its_rebuilt_config(yam
     assert trained_under(record) == "hidden"
     for key in ("eval_exclude_history", "n_heads", "num_experts", "train_mode", "hidden_size", "learning_rate"):
         assert rebuilt[key] == recorded[key], key
+
+
+def test_groups_split_the_test_users_by_target_popularity_and_history_length(runs):
+    """benchmarks.groups: each grouping partitions the test users, the 'all' row is the protocol's mean, and the
+    facts behind the groups are the split's (target's training occurrences, items before the target)."""
+    from benchmarks.groups import test_facts
+
+    tmp, out = runs
+    files = sorted(str(p) for p in out.glob("*-seed*.json"))
+    text = run(["benchmarks.groups", "--baseline", "SASRec", *files], cwd=tmp)
+    lines = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| group")]
+    sizes = {line.split("|")[1].strip(): int(line.split("|")[2].replace(",", "")) for line in lines}
+    popularity = [n for g, n in sizes.items() if g.endswith("occurrences")]
+    history = [n for g, n in sizes.items() if g.endswith("history")]
+    assert sum(popularity) == sum(history) == sizes["all"]
+    table = run(["benchmarks.protocol_table", "--baseline", "SASRec", *files], cwd=tmp)
+    assert lines[0].split("|")[3].strip().startswith(row(table, "hidden", "NDCG@10")[0].split(" ")[0])
+    record = json.loads((out / "SASRec-seed1.json").read_text())
+    import os
+    os.chdir(tmp)
+    facts = test_facts(record)
+    header, *rows = (REPO / "tests" / "test_data" / "tiny" / "tiny.inter").read_text().splitlines()
+    per_user = {}
+    for line in rows:
+        user, item, time = line.split("\t")
+        per_user.setdefault(user, []).append((float(time), item))
+    lengths = sorted(len(items) - 1 for items in per_user.values())
+    assert sorted(history for _, history in facts.values()) == lengths
+    train_items = [item for items in per_user.values() for _, item in sorted(items)[:-2]]
+    targets = [sorted(items)[-1][1] for items in per_user.values()]
+    assert sorted(train_items.count(t) for t in targets) == sorted(count for count, _ in facts.values())
+
+
+def test_compare_runs_from_any_folder_with_a_relative_out(tmp_path):
+    """The worker runs in the repository root: a relative --out given from elsewhere still gets its JSON."""
+    run(["benchmarks.compare", "--dataset=tiny", "--out=relative_out", "--seed=1", "--set", *TINY, "epochs=1",
+         f"checkpoint_dir={tmp_path / 'saved'}", "--models", "SASRec=SASRecSeq:n_heads=2"], cwd=tmp_path)
+    record = json.loads((tmp_path / "relative_out" / "SASRec-seed1.json").read_text())
+    assert record["output"] == "relative_out/SASRec-seed1.json" and "output_file" not in record

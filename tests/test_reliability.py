@@ -241,11 +241,13 @@ def test_a_failed_best_checkpoint_write_is_one_error_and_keeps_the_previous_best
     previous = best.read_bytes()
     real_save = torch.save
 
-    def half_then_full(state, path, *args, **kwargs):
-        real_save(state, path, *args, **kwargs)
-        with open(path, "r+b") as f:
-            f.truncate(os.path.getsize(path) // 2)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    def half_then_full(state, file, *args, **kwargs):
+        import io
+
+        buffer = io.BytesIO()
+        real_save(state, buffer, *args, **kwargs)
+        file.write(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), getattr(file, "name", None))
 
     monkeypatch.setattr(torch, "save", half_then_full)
     with pytest.raises(OutputError, match=r"Cannot write the best checkpoint .*FAME-.*\.pth: the disk holding .* is full"):
@@ -274,6 +276,47 @@ def test_a_failed_first_best_checkpoint_write_leaves_no_file(settings, tmp_path,
     assert not any(folder.iterdir())
 
 
+def test_a_full_disk_under_torch_s_writer_says_the_disk_is_full(settings, tmp_path, monkeypatch):
+    """torch's zip writer turns a failed write into a RuntimeError ("unexpected pos ..."), which the message used
+    to quote; the OSError behind it says the disk is full."""
+    import builtins
+    import errno
+
+    from recbole_fame import training_state
+
+    config = Config(model="FAME", dataset="tiny", config_dict=settings(epochs=1))
+    train_data, _, _ = data_preparation(config, create_dataset(config))
+    trainer = Trainer(config, FAME(config, train_data._dataset))
+
+    class FullDisk:
+        """A file on a disk that fills up after 4 KB, as a real one does in the middle of torch's writes."""
+
+        def __init__(self, path, mode):
+            self.file, self.written = builtins.open(path, mode), 0
+
+        def write(self, data):
+            self.written += len(data)
+            if self.written > 4096:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.file.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.file, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    monkeypatch.setattr(training_state, "open", FullDisk, raising=False)
+    with pytest.raises(OutputError) as caught:
+        trainer._save_checkpoint(0, verbose=False)
+    message = str(caught.value)
+    assert "is full (No space left on device)" in message and "enforce fail" not in message
+    assert not any(Path(trainer.saved_model_file).parent.iterdir())
+
+
 def test_orphan_temporary_files_of_a_killed_writer_are_removed_at_the_next_write(tmp_path):
     """A writer killed mid-write leaves its temporary file; the next write into the folder removes it, and the
     dead writers' temporary files of other targets too (a run killed at its first checkpoint never writes that
@@ -299,7 +342,7 @@ def test_orphan_temporary_files_of_a_killed_writer_are_removed_at_the_next_write
     dead_other.write_bytes(b"other target, dead writer")
     running_other = files.temporary_name(tmp_path / "FAME-z.pth")
     running_other.write_bytes(b"other target, running writer")
-    elsewhere = other.with_name(other.name.replace(f".{files._host()}.", ".another-machine."))
+    elsewhere = other.with_name(other.name.replace(f".{files.host_name()}.", ".another-machine."))
     elsewhere.write_bytes(b"other machine")
     old_style = tmp_path / "FAME-x.pth.abcd1234.tmp"  # an older version's name, without its writer
     old_style.write_bytes(b"old")

@@ -151,6 +151,82 @@ def test_changed_training_settings_are_listed():
     assert changed_training_settings(missing(saved), missing(now)) == ["learning_rate 0.001 -> 0.01"]
 
 
+@pytest.mark.parametrize("changed,message", [({"n_heads": 4}, "n_heads 2 -> 4"),
+                                             ({"num_experts": 3}, "num_experts 2 -> 3"),
+                                             ({"hidden_size": 32, "inner_size": 64}, "hidden_size 16 -> 32")])
+def test_resuming_with_other_model_sizes_names_the_setting(settings, tmp_path, changed, message):
+    """A checkpoint of another n_heads or num_experts used to end in load_state_dict's size-mismatch traceback."""
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, keep_last_checkpoint=True))
+    last = first["last_checkpoint_file"]
+    with pytest.raises(CheckpointError) as caught:
+        run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=4, resume_from=last, **changed))
+    text = str(caught.value)
+    assert text.startswith(f"Cannot resume from {last}: it was trained with other model sizes") and message in text
+    assert "--resume_from" in text
+
+
+INTERRUPT = r"""
+import sys
+from recbole_fame.trainer import RecBoleFameTrainerMixin
+import run_recbole_fame
+
+check = RecBoleFameTrainerMixin._check_nan
+
+def check_then_interrupt(self, loss):
+    check(self, loss)
+    if self.train_position == [2, 1]:
+        raise KeyboardInterrupt  # what Ctrl-C raises in the main thread
+
+RecBoleFameTrainerMixin._check_nan = check_then_interrupt
+sys.exit(run_recbole_fame.main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_during_training_is_one_line_with_the_resume_command(tmp_path):
+    """It was a 34-line KeyboardInterrupt traceback with no hint; the -last.pth it leaves does resume."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_bad_input import REPO, tiny
+
+    args = ["--model=FAME", "--dataset=tiny", *tiny(epochs=3, checkpoint_dir=tmp_path / "saved")]
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", INTERRUPT, *args], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    [last] = (tmp_path / "saved").glob("*-last.pth")
+    assert proc.returncode == 130, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"interrupted at epoch 2: the state after epoch 1 is kept in {last}; resume with --resume_from={last}")
+    resumed = subprocess.run([sys.executable, str(REPO / "run_recbole_fame.py"), *args, f"--resume_from={last}"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+
+
+def test_the_same_resume_started_twice_at_once_is_refused(settings, tmp_path):
+    """Both runs used to go on, writing the same checkpoints. The lock of a process that is gone is taken over."""
+    import socket
+    import subprocess
+    import sys
+
+    first = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=2, keep_last_checkpoint=True))
+    last = first["last_checkpoint_file"]
+    lock = Path(f"{last}.lock")
+    host = socket.gethostname()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        lock.write_text(f"{host} {other.pid}")  # another run, still resuming it
+        with pytest.raises(CheckpointError, match=f"process {other.pid} on {host} is resuming it already"):
+            run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3, resume_from=last))
+    finally:
+        other.kill()
+        other.wait()
+    # that run is gone: its lock is stale, the resume goes on and releases its own lock at the end
+    resumed = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(epochs=3, resume_from=last))
+    assert resumed["epochs"] == 3 and not lock.exists()
+
+
 @pytest.mark.parametrize("eval_step, epochs", [(2, 5), (3, 7)])
 def test_best_epoch_is_the_best_checkpoints_when_the_epoch_cap_falls_between_evaluations(settings, eval_step, epochs):
     """Validation every eval_step epochs, and the cap one or more epochs after the last evaluation: the best

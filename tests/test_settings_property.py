@@ -28,6 +28,8 @@ FAME_SPACE = {  # key: (valid values, bad values)
     "scale_by_heads": ([False], ["yes", 1, None]),
     "facet_init": (["slice", "normal"], BAD_CHOICE),
     "combine_warm_starts": ([True, False], ["yes", 1, None]),
+    "text_item_embedding": (["start"], BAD_CHOICE),  # 'residual' and an anchor need text_pretrained_path
+    "text_anchor": ([0, 0.0], [-0.1, "0.1", True, None, float("inf")]),
 }
 FAME_FIXED = {"pretrained_path": None, "text_pretrained_path": None}
 

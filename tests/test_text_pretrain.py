@@ -19,6 +19,7 @@ from recbole_fame import (
 )
 from recbole_fame.errors import CheckpointError, ConfigurationError
 from recbole_fame.model.sequential_recommender.fametextpretrain import FAMETextPretrain
+from recbole_fame.model.sequential_recommender.sasrecseq import SASRecSeq
 from recbole_fame.model.text_warm_start import block_selector
 from recbole_fame.text import encoder as encoder_module
 from recbole_fame.text import (
@@ -66,13 +67,13 @@ def build(model, settings):
     train_data, _, test_data = data_preparation(config, create_dataset(config))
     torch.manual_seed(0)
     built = model_class(model)(config, train_data._dataset)
-    if model == "FAME":
+    if model in ("FAME", "SASRecSeq"):
         built.warm_start()  # what its first training step or score would do
     return config, built, train_data, test_data
 
 
 def model_class(name):
-    return {"FAME": FAME, "FAMETextPretrain": FAMETextPretrain}[name]
+    return {"FAME": FAME, "FAMETextPretrain": FAMETextPretrain, "SASRecSeq": SASRecSeq}[name]
 
 
 @pytest.fixture(scope="module")
@@ -369,6 +370,41 @@ def test_text_started_fame_reloads_after_its_text_checkpoint_is_gone(settings, p
         torch.testing.assert_close(value, checkpoint["state_dict"][name], rtol=0, atol=0, msg=name)
 
 
+def test_sasrecseq_starts_from_the_text_item_embeddings_and_refuses_other_sizes(settings, pretrained):
+    path = pretrained["saved_model_file"]
+    tensors, _ = load_text_checkpoint(path)
+    _, sasrec, train_data, _ = build("SASRecSeq", settings(load_col=LOAD_COL, n_heads=4, text_pretrained_path=path))
+    assert torch.equal(sasrec.item_embedding.weight.detach(), tensors["item_embedding"])
+    assert torch.isfinite(sasrec.calculate_loss(next(iter(train_data))))
+    with pytest.raises(CheckpointError, match=r"Cannot start SASRecSeq .* hidden_size is 16, this run's is 32"):
+        build("SASRecSeq", settings(load_col=LOAD_COL, hidden_size=32, inner_size=64, n_heads=4,
+                                    text_pretrained_path=path))
+
+
+def test_the_text_then_sasrec_then_fame_pipeline_reloads_without_its_files(settings, pretrained, tmp_path):
+    """The extension's pipeline: SASRecSeq from the text item embeddings (its first training step reads them),
+    then FAME warm-started from that SASRecSeq; each checkpoint reloads after the files it started from are gone."""
+    from recbole_fame.quick_start import load_data_and_model
+
+    source = tmp_path / "text.safetensors"
+    shutil.copy(pretrained["saved_model_file"], source)
+    shutil.copy(pretrained["saved_model_file"][: -len(".safetensors")] + ".json", tmp_path / "text.json")
+    tensors, _ = load_text_checkpoint(str(source))
+    common = dict(load_col=LOAD_COL, n_heads=4, epochs=1, train_mode="sequence")
+    sasrec = run_recbole_fame(model="SASRecSeq", dataset="tiny", config_dict=settings(
+        text_pretrained_path=str(source), **common))
+    trained = torch.load(sasrec["saved_model_file"], weights_only=False)["state_dict"]["item_embedding.weight"]
+    # started from the text embeddings: one epoch of Adam at lr 1e-3 moves each weight by at most ~1e-3 a step
+    assert (trained - tensors["item_embedding"]).abs().max() < 0.05
+    source.unlink()
+    (tmp_path / "text.json").unlink()
+    _, model, _, _, _, _ = load_data_and_model(sasrec["saved_model_file"], checkpoint_dir=str(tmp_path))
+    assert torch.equal(model.item_embedding.weight.detach(), trained)
+    fame = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(
+        pretrained_path=sasrec["saved_model_file"], **common))
+    assert fame["test_result"]["ndcg@10"] >= 0
+
+
 def test_both_warm_starts_are_an_explicit_choice(settings, pretrained):
     """pretrained_path and text_pretrained_path both set the item embeddings: refused unless combine_warm_starts
     says which part comes from which checkpoint (items and W_f from the text, the rest from SASRec)."""
@@ -510,3 +546,89 @@ def test_runs_started_in_the_same_second_keep_their_own_text_checkpoints(setting
     for run, heads in ((first, 2), (second, 4)):
         assert read_text_metadata(run["saved_model_file"])["n_heads"] == heads
         assert read_text_metadata(run["saved_model_file"][: -len(".safetensors")] + ".json")["n_heads"] == heads
+
+
+def test_residual_text_items_keep_the_frozen_text_embedding_and_learn_an_offset_from_zero(settings, pretrained, tmp_path):
+    """text_item_embedding 'residual': x_v = frozen text embedding + learned item embedding (from 0); the text
+    part is a buffer a checkpoint holds, so the model reloads without the text file."""
+    from recbole_fame.quick_start import load_data_and_model
+
+    path = pretrained["saved_model_file"]
+    tensors, _ = load_text_checkpoint(path)
+    _, fame, train_data, _ = build("FAME", settings(load_col=LOAD_COL, n_heads=4, text_pretrained_path=path,
+                                                    text_item_embedding="residual"))
+    assert torch.equal(fame.item_vectors().detach(), tensors["item_embedding"])
+    assert not fame.item_embedding.weight.any()
+    optimizer = torch.optim.Adam(fame.parameters(), lr=0.01)
+    fame.train()
+    fame.calculate_loss(next(iter(train_data))).backward()
+    optimizer.step()
+    assert torch.equal(fame.text_item_embedding, tensors["item_embedding"])  # frozen
+    assert fame.item_embedding.weight.any()  # the learned part moved
+    source = tmp_path / "text.safetensors"
+    shutil.copy(path, source)
+    shutil.copy(path[: -len(".safetensors")] + ".json", tmp_path / "text.json")
+    run = run_recbole_fame(model="FAME", dataset="tiny", config_dict=settings(
+        load_col=LOAD_COL, n_heads=4, epochs=1, text_pretrained_path=str(source), text_item_embedding="residual"))
+    source.unlink()
+    _, model, _, _, _, _ = load_data_and_model(run["saved_model_file"], checkpoint_dir=str(tmp_path))
+    assert torch.equal(model.text_item_embedding, tensors["item_embedding"])
+
+
+def test_text_anchor_adds_the_pull_towards_the_pretrained_start(settings, pretrained):
+    """text_anchor: the loss is the model's loss plus text_anchor x (mean squared distance of the item vectors
+    from the text start + squared distance of W_f from the block selector); 0 at the start, and a strong
+    anchor keeps training closer to the start than none."""
+    path = pretrained["saved_model_file"]
+    tensors, _ = load_text_checkpoint(path)
+    distances = {}
+    for anchor in (0.0, 50.0):
+        _, fame, train_data, _ = build("FAME", settings(load_col=LOAD_COL, n_heads=4, text_pretrained_path=path,
+                                                        text_anchor=anchor, train_mode="prefix"))
+        fame.train()
+        batch = next(iter(train_data))
+        assert float(fame.anchor_loss()) == 0.0  # at the start
+        torch.manual_seed(0)
+        optimizer = torch.optim.Adam(fame.parameters(), lr=0.01)
+        for _ in range(5):
+            optimizer.zero_grad()
+            fame.calculate_loss(batch).backward()
+            optimizer.step()
+        items = fame.item_vectors().detach()
+        distances[anchor] = float((items[1:] - tensors["item_embedding"][1:]).pow(2).sum(-1).mean())
+        if anchor:
+            torch.manual_seed(0)
+            expected = anchor * (distances[anchor] + float(fame.facet_prediction.distance_from_block_selector()))
+            torch.testing.assert_close(float(fame.anchor_loss()), expected, rtol=1e-5, atol=0)
+    assert distances[50.0] < distances[0.0]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"text_item_embedding": "residual"}, "set text_pretrained_path"),
+    ({"text_anchor": 0.5}, "set text_pretrained_path"),
+    ({"text_item_embedding": "frozen"}, "text_item_embedding must be 'start' or 'residual'"),
+    ({"text_anchor": -1.0}, "text_anchor must be a number >= 0"),
+])
+def test_text_settings_without_a_text_start_or_out_of_range_are_refused(settings, overrides, message):
+    with pytest.raises(ConfigurationError, match=message):
+        build("FAME", settings(**overrides))
+
+
+def test_an_encoder_whose_weights_are_a_crafted_pickle_is_one_error_naming_the_file(tiny_encoder, tmp_path):
+    """torch's weights_only refuses the pickle (nothing runs) but its UnpicklingError used to escape as a traceback."""
+    import os
+    import pickle
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    folder = tmp_path / "encoder"
+    shutil.copytree(tiny_encoder, folder)
+    (folder / "model.safetensors").unlink()
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Exploit()))
+    with pytest.raises(ConfigurationError) as caught:
+        TextEncoder(str(folder), show_progress=False).encode(["red lipstick"])
+    message = str(caught.value)
+    assert str(folder / "pytorch_model.bin") in message and "refused" in message
+    assert not (tmp_path / "pwned").exists()

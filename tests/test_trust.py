@@ -132,3 +132,121 @@ def test_command_line_values_are_read_as_literals_not_run(monkeypatch, capsys, t
     err = capsys.readouterr().err
     assert "seed must be an integer" in err and "Traceback" not in err
     assert not marker.exists()
+
+
+# --- a config file can neither opt in to trust nor move the trust boundary (issue 25) -------------------------
+
+
+def yaml_file(tmp_path, text):
+    path = tmp_path / "shared.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_config_file_cannot_opt_in_to_trust(monkeypatch, capsys, tmp_path, evil):
+    path, marker = evil
+    config_file = yaml_file(tmp_path, f"trust_checkpoint: True\ndataset_save_path: {path}\n")
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *tiny(checkpoint_dir=tmp_path / "saved"),
+                    f"--config_files={config_file}") == 2
+    err = capsys.readouterr().err
+    assert f"{config_file} sets trust_checkpoint: True" in err and "--trust_checkpoint=True" in err
+    assert "Traceback" not in err and not marker.exists()
+
+
+def test_a_config_file_cannot_move_the_trust_boundary_onto_crafted_files(monkeypatch, capsys, tmp_path, evil):
+    path, marker = evil  # in tmp_path/shared, which the yaml makes the run's checkpoint_dir
+    config_file = yaml_file(tmp_path, f"checkpoint_dir: {path.parent}\nsave_dataloaders: True\n"
+                                      f"dataloaders_save_path: {path}\n")
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *tiny(), f"--config_files={config_file}") == 2
+    err = capsys.readouterr().err
+    assert f"Refusing dataloaders_save_path={path}" in err and f"--checkpoint_dir={path.parent}" in err
+    assert "Traceback" not in err and not marker.exists()
+
+
+def test_recbole_default_pickles_in_a_checkpoint_dir_from_a_file_are_not_loaded(monkeypatch, capsys, tmp_path, evil):
+    """RecBole's data_preparation unpickles <checkpoint_dir>/<dataset>-for-<model>-dataloader.pth whenever it exists,
+    with no setting naming it."""
+    path, marker = evil
+    default = path.parent / "tiny-for-FAME-dataloader.pth"
+    default.write_bytes(path.read_bytes())
+    config_file = yaml_file(tmp_path, f"checkpoint_dir: {path.parent}\n")
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *tiny(), f"--config_files={config_file}") == 2
+    err = capsys.readouterr().err
+    assert f"Refusing {default}" in err and "Traceback" not in err
+    assert not marker.exists()
+
+
+def test_a_checkpoint_dir_from_a_file_is_where_the_run_writes(monkeypatch, capsys, tmp_path):
+    """The common, legitimate use: a yaml says where checkpoints go; the run writes there and tests its own best
+    checkpoint from there."""
+    folder = tmp_path / "runs" / "ckpt"
+    config_file = yaml_file(tmp_path, f"checkpoint_dir: {folder}\n")
+    assert run_main(monkeypatch, "--model=FAME", "--dataset=tiny", *tiny(), f"--config_files={config_file}") == 0
+    assert [p.name for p in folder.glob("FAME-*.pth")]
+
+
+def test_the_command_line_confirms_a_file_s_trust_settings(settings, tmp_path, monkeypatch, evil):
+    from recbole_fame import Config
+
+    path, _ = evil
+    config_file = yaml_file(tmp_path, f"trust_checkpoint: True\ncheckpoint_dir: {path.parent}\n")
+    base = {k: v for k, v in settings().items() if k != "checkpoint_dir"}
+    monkeypatch.setattr(sys, "argv", ["x", "--trust_checkpoint=True", f"--checkpoint_dir={path.parent}"])
+    config = Config(model="FAME", dataset="tiny", config_file_list=[str(config_file)], config_dict=base)
+    assert config["trust_checkpoint"] is True
+    check_pickled_files(config)
+    # config_dict (Python) confirms too
+    monkeypatch.setattr(sys, "argv", ["x"])
+    config = Config(model="FAME", dataset="tiny", config_file_list=[str(config_file)],
+                    config_dict=dict(base, trust_checkpoint=True))
+    assert config["trust_checkpoint"] is True
+
+
+@pytest.mark.parametrize("name", ["trust_checkpoint", "checkpoint_dir"])
+def test_a_params_file_cannot_tune_the_trust_settings(tmp_path, name):
+    from recbole_fame.tuning import read_params_file
+
+    params = tmp_path / "p.hyper"
+    params.write_text(f"{name} choice [True]\n")
+    with pytest.raises(ConfigurationError, match=f"{name} cannot be tuned"):
+        read_params_file(str(params))
+
+
+def yaml_booleans():
+    """Every setting a shipped yaml gives a boolean default, or documents as ``(bool)``: the plugin's overall, model
+    and dataset yaml, and RecBole's overall.yaml (but valid_metric_bigger, which RecBole derives from valid_metric)."""
+    import glob
+    import re
+
+    import recbole
+    import yaml
+
+    from recbole_fame.defaults import properties_dir
+
+    files = [os.path.join(properties_dir(), "overall.yaml"), *sorted(glob.glob(os.path.join(properties_dir(), "*",
+             "*.yaml"))), os.path.join(os.path.dirname(recbole.__file__), "properties", "overall.yaml")]
+    found = set()
+    for file in files:
+        with open(file, encoding="utf-8") as f:
+            text = f.read()
+        found |= {key for key, value in (yaml.safe_load(text) or {}).items() if isinstance(value, bool)}
+        found |= set(re.findall(r"^(\w+):.*#\s*\(bool\)", text, re.M))
+    return sorted(found - {"valid_metric_bigger"})
+
+
+def test_every_boolean_of_the_yaml_defaults_is_read_strictly():
+    """A new boolean setting cannot be missed: keep_last_checkpoint, sorted_evaluation, compile_model and
+    combine_warm_starts took 'yes' and '2', and read 'no' as true (compile_model=no compiled)."""
+    booleans = yaml_booleans()
+    assert {"keep_last_checkpoint", "compile_model", "trust_checkpoint", "combine_warm_starts"} <= set(booleans)
+    assert set(booleans) <= set(BOOLEAN_SETTINGS), sorted(set(booleans) - set(BOOLEAN_SETTINGS))
+
+
+@pytest.mark.parametrize("key", ["keep_last_checkpoint", "sorted_evaluation", "compile_model", "combine_warm_starts"])
+@pytest.mark.parametrize("value", ["no", "yes", "2"])
+def test_the_booleans_that_took_anything_refuse_it(settings, monkeypatch, key, value):
+    from recbole_fame import Config
+
+    monkeypatch.setattr(sys, "argv", ["x", f"--{key}={value}"])
+    with pytest.raises(ConfigurationError, match=f"^{key} must be True or False"):
+        Config(model="FAME", dataset="tiny", config_dict=settings())

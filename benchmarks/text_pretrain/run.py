@@ -138,6 +138,7 @@ def main(argv=None):
                         help="take the pre-training from an earlier run's JSON (default <out>/<dataset>.json)")
     parser.add_argument("--tag", default="", help="results go to <out>/<dataset>-<tag>.json")
     args = parser.parse_args(argv)
+    command_line, sys.argv = sys.argv[1:], sys.argv[:1]  # keep RecBole's Config from reading this script's flags
     common = {"seed": args.seed, "checkpoint_dir": args.checkpoint_dir, "show_progress": False}
     pretrain_settings = dict(common)
     pretrain_settings.update(parse_settings(args.pretrain_set))
@@ -148,7 +149,7 @@ def main(argv=None):
                          train_batch_unit="sequences")
     fame_settings.update(parse_settings(args.set))
 
-    this_command = " ".join(["python", "-m", MODULE] + (argv if argv is not None else sys.argv[1:]))
+    this_command = " ".join(["python", "-m", MODULE] + (argv if argv is not None else command_line))
     record = {"dataset": args.dataset, "tag": args.tag, "seed": args.seed, "benchmark_commands": [this_command],
               "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} torch threads, torch {torch.__version__}"}
     out_file = os.path.join(args.out, f"{args.dataset}{'-' + args.tag if args.tag else ''}.json")

@@ -36,6 +36,7 @@ from recbole_fame.data.history import (
 from recbole_fame.registry import get_model
 from recbole_fame.defaults import train_mode
 from recbole_fame.errors import require
+from recbole_fame.memory import check_sequence_rows_fit
 
 
 class SeqFieldLoading:
@@ -152,17 +153,51 @@ class PrefixDatasetWithHistory(HistoryRecordingMixin, PrefixDataset):
     """:class:`PrefixDataset` recording every user's history for ``eval_exclude_history``."""
 
 
-def prefix_dataset_class(config):
-    """The dataset class of the prefix mode. On pandas 2, where RecBole's loading works: RecBole's choice (None),
-    or the one recording the users' histories for ``eval_exclude_history``. On pandas 3, where RecBole would
-    build its ``SequentialDataset``: :class:`PrefixDataset` (:class:`PrefixDatasetWithHistory`)."""
+def recbole_dataset_class(config):
+    """The dataset class RecBole's ``create_dataset`` builds for this model: its own (``KSRDataset``, ...) or its
+    type's."""
     import recbole.data.dataset as recbole_datasets
 
+    own = getattr(recbole_datasets, f"{config['model']}Dataset", None)
+    if own is not None:
+        return own
+    return {ModelType.SEQUENTIAL: recbole_datasets.SequentialDataset,
+            ModelType.KNOWLEDGE: recbole_datasets.KnowledgeBasedDataset}.get(config["MODEL_TYPE"], recbole_datasets.Dataset)
+
+
+def _seq_field_loading_classes():
+    """RecBole's non-sequential dataset classes with :class:`SeqFieldLoading`, as module-level classes (their
+    datasets can be pickled)."""
+    import recbole.data.dataset as recbole_datasets
+
+    classes = {}
+    for name in ("Dataset", "KnowledgeBasedDataset", "DIENDataset", "KGSeqDataset", "GRU4RecKGDataset", "KSRDataset"):
+        recbole_class = getattr(recbole_datasets, name)
+        plugin_name = f"SeqFieldLoading{name}"
+        classes[recbole_class] = type(plugin_name, (SeqFieldLoading, recbole_class),
+                                      {"__module__": __name__, "__qualname__": plugin_name})
+    globals().update({cls.__name__: cls for cls in classes.values()})
+    return classes
+
+
+SEQ_FIELD_LOADING_CLASSES = _seq_field_loading_classes()
+
+
+def prefix_dataset_class(config):
+    """The dataset class of the prefix mode (and of every model type but the sequence mode's). On pandas 2, where
+    RecBole's loading works: RecBole's choice (None), or the one recording the users' histories for
+    ``eval_exclude_history``. On pandas 3: for RecBole's ``SequentialDataset`` :class:`PrefixDataset`
+    (:class:`PrefixDatasetWithHistory`); for RecBole's other classes (general, context-aware and knowledge-aware
+    models, DIEN, KSR, ...) the same class with :class:`SeqFieldLoading`."""
     records_history = excludes_history(config)
-    if (int(pd.__version__.split(".")[0]) < 3 or hasattr(recbole_datasets, f"{config['model']}Dataset")
-            or config["MODEL_TYPE"] != ModelType.SEQUENTIAL):
+    recbole_class = recbole_dataset_class(config)
+    if int(pd.__version__.split(".")[0]) < 3:
         return recbole_class_recording_history(config) if records_history else None
-    return PrefixDatasetWithHistory if records_history else PrefixDataset
+    if recbole_class is SequentialDataset:
+        return PrefixDatasetWithHistory if records_history else PrefixDataset
+    if records_history:
+        return recbole_class_recording_history(config)  # with RecBole's loading: token_seq fields fail on pandas 3
+    return SEQ_FIELD_LOADING_CLASSES.get(recbole_class)
 
 
 class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
@@ -200,6 +235,7 @@ class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
         keep = (position >= 1) & ((sample >= train_samples) | ((train_samples - 1 - sample) % window == 0))
 
         target = np.flatnonzero(keep)
+        check_sequence_rows_fit(self.config, len(target), len([f for f in self.inter_feat if f != self.uid_field]))
         seq_start = np.maximum(user_start[target], target - window)
         length = target - seq_start
         offsets = np.arange(window)

@@ -5,7 +5,9 @@ already-seen items at full-sort evaluation (``eval_exclude_history``)."""
 from contextlib import contextmanager
 from logging import getLogger
 
+import pandas as pd
 from recbole.data import data_preparation as recbole_data_preparation
+from recbole.utils import ModelType
 
 from recbole_fame.capabilities import length_bucketing_refused
 from recbole_fame.data.checks import check_dataset_files, find_atomic_file_problem
@@ -15,6 +17,7 @@ from recbole_fame.data.eval_dataloader import evaluate_exactly, hide_history
 from recbole_fame.data.history import excludes_history, full_sort_only, user_history_of
 from recbole_fame.data.sorted_eval import sort_evaluation, sorts_evaluation
 from recbole_fame.errors import ConfigurationError, DatasetFormatError
+from recbole_fame.memory import check_prefix_samples_fit
 from recbole_fame.defaults import train_mode
 from recbole_fame.registry import get_model
 
@@ -76,6 +79,9 @@ def data_preparation(config, dataset):
 
     check_pickled_files(config)  # dataloaders_save_path: RecBole unpickles it
     check_topk_fits(config, dataset)
+    if (config["MODEL_TYPE"] == ModelType.SEQUENTIAL and train_mode(config) == "prefix"
+            and isinstance(dataset.inter_feat, pd.DataFrame)):  # RecBole's build makes the samples from it
+        check_prefix_samples_fit(config, dataset)
     if config["length_bucketing"] and config["shuffle"] is False:
         raise ConfigurationError("length_bucketing: True draws its own order every epoch (samples shuffled, sorted "
                                  "by length within chunks, batches shuffled), so shuffle: False would be ignored. "

@@ -28,7 +28,8 @@ def embed_sequence(model, item_seq):
     """SASRec's input block, ``Dropout(LayerNorm(item + position embedding))`` of [B, L] ids -> [B, L, d], with
     ``model``'s ``item_embedding``, ``position_embedding``, ``LayerNorm`` and ``dropout`` (FAME and SASRecSeq)."""
     positions = torch.arange(item_seq.size(1), device=item_seq.device).unsqueeze(0)
-    return model.dropout(model.LayerNorm(model.item_embedding(item_seq) + model.position_embedding(positions)))
+    items = model.embed_items(item_seq) if hasattr(model, "embed_items") else model.item_embedding(item_seq)
+    return model.dropout(model.LayerNorm(items + model.position_embedding(positions)))
 
 
 def block_selector(n_heads, hidden_size):
@@ -156,6 +157,11 @@ class FacetPrediction(nn.Module):
         heads, hidden, _ = self.facet_projection.shape
         with torch.no_grad():
             self.facet_projection.copy_(block_selector(heads, hidden).to(self.facet_projection))
+
+    def distance_from_block_selector(self):
+        """Squared distance of W_f from the block selector, summed over its entries (a scalar)."""
+        heads, hidden, _ = self.facet_projection.shape
+        return (self.facet_projection - block_selector(heads, hidden).to(self.facet_projection)).pow(2).sum()
 
     def gate_weights(self, head_states):
         # head_states [..., H, d'] -> g~ [..., H]  (Eq. 10)

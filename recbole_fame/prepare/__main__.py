@@ -6,8 +6,8 @@ Sources:
   ``movies.csv``; ml-1m: ``ratings.dat`` + ``movies.dat``).
 * ``amazon REVIEWS [--meta META]``: Amazon 2014 ``reviews_<Category>_5.json.gz`` or
   ``ratings_<Category>.csv``, plus ``meta_<Category>.json.gz``.
-* ``seqfile SEQFILE [--items TABLE]``: an S3-Rec/ICLRec sequence file (``Beauty.txt``) plus an
-  optional tab-separated item table.
+* ``seqfile SEQFILE [--items TABLE] [--no_brand_ids ID ...]``: an S3-Rec/ICLRec sequence file
+  (``Beauty.txt``) plus an optional tab-separated item table.
 
 Exit status: 0 on success, 2 when an input is missing, empty or lacks required columns, or when the
 output cannot be written (folder not writable, disk full; nothing half-written is left).
@@ -95,7 +95,11 @@ SOURCES = {
         arguments=(
             (("sequences",), dict(help="sequence file, e.g. Beauty.txt")),
             (("--items",), dict(
-                help="tab-separated item table (iclrec_item_id, asin, title, categories, s3rec_attributes)")),
+                help="tab-separated item table: iclrec_item_id and some of title, keywords, categories, brand, "
+                     "s3rec_attributes, s3rec_attribute_ids")),
+            (("--no_brand_ids", "--no-brand-ids"), dict(
+                dest="no_brand_ids", nargs="+", metavar="ID",
+                help="attribute ids that stand for 'no brand' when first in s3rec_attribute_ids (Sports: 23)")),
         ),
         kcore_default=0,
     ),

@@ -13,7 +13,8 @@ Output fields:
 
 * ``.inter``: ``user_id:token item_id:token rating:float timestamp:float``
 * ``.item``: ``item_id:token title:token_seq brand:token categories:token_seq cat_2:token
-  cat_leaf:token price:float description:token_seq``
+  cat_3:token cat_leaf:token price:float description:token_seq`` (``cat_2`` and ``cat_3``: the second
+  and third level of the first category path; ``cat_leaf``: its last name)
 
 Users and items are k-core filtered (default 5) until stable, as S3-Rec did.
 """
@@ -34,7 +35,7 @@ from .common import (
 INTER_TYPES = {"user_id": "token", "item_id": "token", "rating": "float", "timestamp": "float"}
 ITEM_TYPES = {
     "item_id": "token", "title": "token_seq", "brand": "token", "categories": "token_seq",
-    "cat_2": "token", "cat_leaf": "token", "price": "float", "description": "token_seq",
+    "cat_2": "token", "cat_3": "token", "cat_leaf": "token", "price": "float", "description": "token_seq",
 }
 
 REVIEWS_EXPECTED = "Amazon reviews: one JSON object per line with reviewerID, asin, unixReviewTime, overall"

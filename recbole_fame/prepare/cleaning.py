@@ -46,20 +46,29 @@ def unique(values):
     return seen
 
 
-def category_fields(paths):
-    """Item facets from category paths (lists of names, most general first).
+def path_levels(path, first_level=1):
+    """``cat_2``, ``cat_3`` (the second and third level) and ``cat_leaf`` (the last entry) of one category
+    path, most general first, whose first entry is level ``first_level``: 1 for Amazon's paths, which start
+    at the top level (``Beauty``), 2 for S3-Rec's, which leave it out.  Missing levels are ``""``."""
+    def level(number):
+        index = number - first_level
+        return path[index] if 0 <= index < len(path) else ""
 
-    Returns ``categories`` (every name of every path, as tokens), ``cat_2`` (second level of the
-    first path) and ``cat_leaf`` (last name of the first path).
+    return {"cat_2": level(2), "cat_3": level(3), "cat_leaf": path[-1] if path else ""}
+
+
+def category_fields(paths):
+    """Item facets from category paths (lists of names, most general first, top level included).
+
+    Returns ``categories`` (every name of every path, as tokens) and the :func:`path_levels` of the
+    first path: ``cat_2``, ``cat_3`` and ``cat_leaf``.
     """
     paths = [[category_token(name) for name in path] for path in paths]
     paths = [[name for name in path if name] for path in paths]
     paths = [path for path in paths if path]
-    first = paths[0] if paths else []
     return {
         "categories": " ".join(unique(name for path in paths for name in path)),
-        "cat_2": first[1] if len(first) > 1 else "",
-        "cat_leaf": first[-1] if first else "",
+        **path_levels(paths[0] if paths else []),
     }
 
 

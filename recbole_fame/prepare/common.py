@@ -13,7 +13,8 @@ The converters produce RecBole *atomic files*: tab-separated text with a typed h
 """
 
 from .cleaning import (
-    _CONTROL, _SPACES, DESCRIPTION_WORDS, category_fields, category_token, clean_brand, clean_text, unique, words,
+    _CONTROL, _SPACES, DESCRIPTION_WORDS, category_fields, category_token, clean_brand, clean_text, path_levels, unique,
+    words,
 )
 from .report import MAX_WARNINGS_SHOWN, LineIssues, PrepareError, Report
 from .filtering import apply_kcore, item_frame, kcore_filter, sort_interactions, sorted_ids
@@ -28,6 +29,6 @@ __all__ = [
     "DESCRIPTION_WORDS", "MAX_WARNINGS_SHOWN", "PROGRESS_MIN_BYTES", "LineIssues", "PrepareError", "Report",
     "Stats", "apply_kcore", "category_fields", "category_token", "check_input_file", "check_name", "clean_brand",
     "clean_text", "finish", "header_index", "is_gzip", "item_frame", "iter_csv_rows", "iter_lines",
-    "kcore_filter", "require_rows", "slug", "sort_interactions", "sorted_ids", "unique", "words",
+    "kcore_filter", "path_levels", "require_rows", "slug", "sort_interactions", "sorted_ids", "unique", "words",
     "write_atomic_files", "write_dataset",
 ]

@@ -23,6 +23,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import pickle
 from logging import getLogger
 from pathlib import Path
 
@@ -179,6 +180,13 @@ class TextEncoder:
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(self.folder), local_files_only=True)
             model = AutoModel.from_pretrained(str(self.folder), local_files_only=True)
+        except pickle.UnpicklingError as error:  # torch's weights_only loader refused a pickle: nothing ran
+            weights = ", ".join(str(p) for p in sorted(self.folder.glob("*.bin"))) or str(self.folder)
+            raise ConfigurationError(
+                f"text_encoder {self.name!r}: torch refused to load the weights {weights}, a pickle with more than "
+                f"tensors in it ({str(error).splitlines()[0][:120]}); nothing in it was run. Use an encoder saved as "
+                "model.safetensors, or a folder whose weights you trust and torch can load with weights_only."
+            ) from error
         except (OSError, ValueError) as error:
             raise _pass_a_folder(self.name, f"loading it from {self.folder} failed ({error})") from error
         finally:

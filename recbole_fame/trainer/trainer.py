@@ -8,9 +8,11 @@ is RecBole's ``Trainer`` with them. Nothing of RecBole itself is changed (for Re
 * Checkpoints load on torch >= 2.6, which loads with ``weights_only=True`` by default and so fails on
   RecBole's checkpoints (they pickle the whole ``Config``): ``evaluate(load_best_model=True)`` and
   ``resume_checkpoint`` read them with :func:`recbole_fame.checkpoint.load_recbole_checkpoint`, which
-  unpickles only files in the run's own ``checkpoint_dir`` (or anywhere after ``trust_checkpoint: True``).
+  unpickles only files in the run's own ``checkpoint_dir``, the best checkpoints this trainer wrote itself
+  (``written_checkpoints``), or anything after ``trust_checkpoint: True``.
 * Exact resume: besides the best checkpoint, a last-epoch checkpoint with the random states
-  (``<best>-last.pth``, :mod:`recbole_fame.training_state`), which ``resume_checkpoint`` restores.
+  (``<best>-last.pth``, :mod:`recbole_fame.training_state`), which ``resume_checkpoint`` restores; a lock file
+  beside it (``<file>.lock``, held until ``fit`` ends) refuses the same resume started twice at once.
 * Unique checkpoint names: RecBole names the best checkpoint after the model and the second the trainer was
   built; the first write claims the name exclusively and moves to ``...-1.pth`` when another run holds it
   (single-process runs).
@@ -27,7 +29,8 @@ is RecBole's ``Trainer`` with them. Nothing of RecBole itself is changed (for Re
   after ``fit``.
 * Several processes on CPU (gloo): RecBole builds ``DistributedDataParallel(model, device_ids=[local_rank])``,
   which torch accepts for GPU modules only; on CPU it is built without ``device_ids``.
-* The ``checkpoint_dir`` is created with ``exist_ok`` (RecBole's ``ensure_dir`` races between processes).
+* The ``checkpoint_dir`` is created with ``exist_ok`` (RecBole's ``ensure_dir`` races between processes) and
+  checked writable when the trainer is built, before training (:func:`recbole_fame.training_state.check_checkpoint_dir`).
 * The evaluation collector is :class:`recbole_fame.collector.Collector`: RecBole's, without its dense
   [users, items] positive-item matrix where every row has one positive (sequential full sort); the same results.
   With the plugin's full-sort loaders it computes the metrics over the rows in dataset order, in a
@@ -55,6 +58,7 @@ from torch.nn.parallel import DistributedDataParallel
 from recbole_fame import training_state
 from recbole_fame.checkpoint import load_recbole_checkpoint
 from recbole_fame.errors import CheckpointError, ConfigurationError, TrainingDivergedError
+from recbole_fame.files import release_lock
 
 
 @contextlib.contextmanager
@@ -95,7 +99,7 @@ class RecBoleFameTrainerMixin:
     that :func:`recbole_fame.compat.patch_recbole` can apply the same code to RecBole's ``Trainer``."""
 
     def __init__(self, config, model):
-        os.makedirs(config["checkpoint_dir"], exist_ok=True)
+        training_state.check_checkpoint_dir(config)
         with _cpu_distributed_model_deferred(config, model) as deferred:
             super().__init__(config, model)
         self._init_plugin_state(deferred)
@@ -105,8 +109,10 @@ class RecBoleFameTrainerMixin:
             self.model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
             self.distributed_model = DistributedDataParallel(self.model)
         self.saves_checkpoints = True
+        self.written_checkpoints = set()  # real paths of the best checkpoints this trainer wrote
         self.checkpoint_name_claimed = False
         self.resume_states = None
+        self.resume_lock = None  # <resume file>.lock while this trainer resumes it
         self.last_checkpoint_epoch = None
         self.best_valid_epoch = None
         self.train_position = [None, 0]
@@ -138,8 +144,13 @@ class RecBoleFameTrainerMixin:
         """What a ``fit`` runs inside: whether it saves checkpoints, and autograd's anomaly detection as
         ``detect_anomaly`` says (off unless True), the flag restored afterwards."""
         self.saves_checkpoints = saved
-        with torch.autograd.set_detect_anomaly(self.config["detect_anomaly"] is True):
-            yield
+        try:
+            with torch.autograd.set_detect_anomaly(self.config["detect_anomaly"] is True):
+                yield
+        finally:
+            if self.resume_lock is not None:
+                release_lock(self.resume_lock)
+                self.resume_lock = None
 
     def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
         self._start_epoch(train_data, epoch_idx)
@@ -219,9 +230,9 @@ class RecBoleFameTrainerMixin:
             training_state.save_checkpoint_file(state, saved_model_file, "the best checkpoint")
         except BaseException:
             # a failed first write leaves no file: the empty one is only this run's claim of the name
-            if os.path.isfile(saved_model_file) and os.path.getsize(saved_model_file) == 0:
-                os.remove(saved_model_file)
+            training_state.forget_empty_claim(saved_model_file)
             raise
+        self.written_checkpoints.add(os.path.realpath(saved_model_file))
         if verbose:
             self.logger.info(set_color("Saving current", "blue") + f": {saved_model_file}")
 
@@ -245,6 +256,9 @@ class RecBoleFameTrainerMixin:
                 f"epochs={self.epochs}, so nothing is left to train (and RecBole would overwrite the best checkpoint "
                 f"with these weights). Pass --epochs with more than {start_epoch} to train further."
             )
+        training_state.check_weights_fit(resume_file, checkpoint, self.model, self.config)
+        if self.config["single_spec"] is not False or self.config["local_rank"] == 0:
+            self.resume_lock = training_state.lock_resume(resume_file)
         changed = training_state.changed_training_settings(checkpoint["config"], self.config)
         if changed:
             self.logger.warning(f"Resuming with other training settings than the checkpoint's ({'; '.join(changed)}): "
@@ -289,7 +303,9 @@ class RecBoleFameTrainerMixin:
     def _load_best_model(self, model_file=None):
         """Load the best checkpoint (or ``model_file``) with the trusted loader."""
         checkpoint_file = model_file or self.saved_model_file
-        checkpoint = load_recbole_checkpoint(checkpoint_file, self.config, map_location=self.device)
+        written = os.path.realpath(checkpoint_file) in getattr(self, "written_checkpoints", ())
+        checkpoint = load_recbole_checkpoint(checkpoint_file, self.config, map_location=self.device,
+                                             written_by_this_run=written)
         self.model.load_state_dict(checkpoint["state_dict"])
         self.model.load_other_parameter(checkpoint.get("other_parameter"))
         self.logger.info(f"Loading model structure and parameters from {checkpoint_file}")

@@ -1,7 +1,17 @@
-"""The outputs of a tuning run: one JSON-ready record per trial, the JSON document, RecBole's text export."""
+"""The outputs of a tuning run: one JSON-ready record per trial, the JSON document, RecBole's text export.
+
+Both files are checked writable before the first trial (:func:`check_output_files`) and rewritten after every
+trial through :func:`recbole_fame.files.atomic_write`; a file that cannot be written is one
+:class:`~recbole_fame.errors.OutputError` naming it, and the previous version of it is kept.
+"""
 
 import json
 import os
+
+from recbole_fame.errors import output_error
+from recbole_fame.files import atomic_write, check_writable_folder
+
+OUTPUT_FIX = "pass --output_file=<a file in a folder you can write>"
 
 
 def plain(value):
@@ -44,20 +54,39 @@ def summary(trials, header):
     return dict(header, best_params=best["params"] if best else None, trials=trials)
 
 
+def check_output_files(*paths):
+    """Before the first trial: the folders of ``paths`` can be created and written to, else one OutputError."""
+    for path in paths:
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            check_writable_folder(folder)
+        except OSError as error:
+            raise output_error("the tuning results", path, error, OUTPUT_FIX) from error
+
+
+def _write_text_file(path, text):
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    try:
+        atomic_write([(path, write)])
+    except OSError as error:
+        raise output_error("the tuning results", path, error, OUTPUT_FIX) from error
+
+
 def write_json(path, trials, header):
     """Write :func:`summary` to ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(summary(trials, header), f, indent=1)
+    _write_text_file(path, json.dumps(summary(trials, header), indent=1))
 
 
 def write_text(path, trials):
     """RecBole-style text export (parameters, valid and test results per trial)."""
     from recbole.utils.utils import dict2str
 
-    with open(path, "w", encoding="utf-8") as f:
-        for trial in trials:
-            f.write(", ".join(f"{k}:{v}" for k, v in trial["params"].items()) + "\n")
-            f.write("Valid result:\n" + dict2str(trial["best_valid_result"]) + "\n")
-            f.write("Test result:\n" + dict2str(trial["test_result"]) + "\n\n")
+    lines = []
+    for trial in trials:
+        lines.append(", ".join(f"{k}:{v}" for k, v in trial["params"].items()) + "\n")
+        lines.append("Valid result:\n" + dict2str(trial["best_valid_result"]) + "\n")
+        lines.append("Test result:\n" + dict2str(trial["test_result"]) + "\n\n")
+    _write_text_file(path, "".join(lines))

@@ -9,6 +9,7 @@ import math
 import os
 import sys
 
+from recbole_fame.checkpoint import TRUST_SETTINGS
 from recbole_fame.errors import ConfigurationError
 
 PARAM_TYPES = ("choice", "uniform", "quniform", "loguniform")
@@ -54,6 +55,11 @@ def read_params_file(path):
                     f"got {line.strip()!r}"
                 )
             name, kind = parts[0], parts[1]
+            if name in TRUST_SETTINGS:
+                raise ConfigurationError(
+                    f"{where}: {name} cannot be tuned: whether, and from where, files are unpickled is set on the "
+                    f"command line only (--{name}=...), never by a file. Remove the line."
+                )
             space[name] = (kind, _parse_values(name, kind, "".join(parts[2:]), where))
     if not space:
         raise ConfigurationError(f"{path} defines no parameter: write one `name type values` line per parameter.")

@@ -2,8 +2,9 @@
 
 import sys
 
+from recbole_fame.console import each_warning_once
 from recbole_fame.errors import ConfigurationError
-from recbole_fame.tuning.outputs import output_paths, plain, summary, write_json, write_text
+from recbole_fame.tuning.outputs import check_output_files, output_paths, plain, summary, write_json, write_text
 from recbole_fame.tuning.params import check_params_against_model, grid_size, read_params_file
 from recbole_fame.tuning.with_hyperopt import tune_with_hyperopt
 from recbole_fame.tuning.with_ray import tune_with_ray
@@ -42,6 +43,7 @@ def run_tuning(model, dataset, params_file, output_file, tool="Hyperopt", algo="
     fixed = dict(settings or {}, model=model, dataset=dataset)
     config = check_params_against_model(space, fixed, config_file_list)
     text_file, json_file = output_paths(output_file)
+    check_output_files(text_file, json_file)  # before the first trial, whose result would be lost
     header = {
         "model": model, "dataset": dataset, "tool": tool, "algo": algo, "params_file": params_file,
         "space": {name: {"type": kind, "values": values} for name, (kind, values) in space.items()},
@@ -58,8 +60,9 @@ def run_tuning(model, dataset, params_file, output_file, tool="Hyperopt", algo="
           + (" (--max_evals caps it)" if algo == "exhaustive" and trials_total == grid_size(space) > 1 else ""),
           file=sys.stderr, flush=True)
     if tool == "Hyperopt":
-        trials, _ = tune_with_hyperopt(params_file, fixed, config_file_list, algo, max_evals,
-                                       early_stop or trials_total, save)
+        with each_warning_once():  # not once per trial
+            trials, _ = tune_with_hyperopt(params_file, fixed, config_file_list, algo, max_evals,
+                                           early_stop or trials_total, save)
     else:
         use_gpu = bool(config["use_gpu"]) and config["device"].type == "cuda"
         trials = tune_with_ray(space, fixed, config_file_list, config, algo, max_evals, use_gpu)

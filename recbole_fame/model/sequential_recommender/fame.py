@@ -16,8 +16,8 @@ FAME keeps SASRec's embeddings and lower Transformer layers and replaces the las
 * Eq. 18: full-softmax cross-entropy over all items.
 
 Section 4.4.2's warm start from a trained SASRec is ``pretrained_path`` (the text pre-training's is
-``text_pretrained_path``); both are read when the model first trains or scores (:meth:`FAME.warm_start`), never
-once weights are loaded into it, so a FAME checkpoint reloads without them. ``train_mode: sequence`` trains every
+``text_pretrained_path``); both are read when the model first trains or scores, never once weights are loaded
+into it, so a FAME checkpoint reloads without them (:mod:`recbole_fame.model.deferred_start`). ``train_mode: sequence`` trains every
 position of each sequence at once (see :mod:`recbole_fame.data.dataset`).
 """
 
@@ -27,20 +27,24 @@ from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.model.layers import TransformerEncoder
 from recbole.utils import InputType
 
-from recbole_fame.compat import anomaly_mode_kept
 from recbole_fame.model.compile import compile_if_asked
+from recbole_fame.model.deferred_start import DeferredStart
+from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
+from recbole_fame.model.warm_start import load_sasrec_into_fame
 from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAttention, embed_sequence, trim_padding
 from recbole_fame.model.sequence_loss import (SequenceLoss, check_weighting, earlier_items_at_every_position,
                                               hide_earlier_items, next_item_targets)
 from recbole_fame.model.transformer import use_fused_gelu
 from recbole_fame.defaults import model_settings, train_mode
 from recbole_fame.errors import is_int, require
+from recbole_fame.memory import fame_parts, require_fits
 
 SETTINGS = (
     "n_layers", "n_heads", "hidden_size", "inner_size", "hidden_dropout_prob", "attn_dropout_prob",
     "hidden_act", "layer_norm_eps", "initializer_range", "loss_type", "num_experts", "head_mixing",
     "pretrained_path", "text_pretrained_path", "facet_init",
     "attention_residual", "scale_by_heads", "sequence_loss_weighting", "combine_warm_starts",
+    "text_item_embedding", "text_anchor",
 )
 
 
@@ -70,6 +74,13 @@ def check_settings(s):
     require(not (s["text_pretrained_path"] and s["facet_init"] == "normal"),
             "text_pretrained_path starts the facet projections W_f as the block selector (facet_init 'slice'), so "
             "facet_init 'normal' would be overwritten: set facet_init: slice, or drop text_pretrained_path.")
+    require(s["text_item_embedding"] in ("start", "residual"),
+            f"text_item_embedding must be 'start' or 'residual', got {s['text_item_embedding']!r}")
+    require(isinstance(s["text_anchor"], (int, float)) and not isinstance(s["text_anchor"], bool)
+            and 0 <= s["text_anchor"] < float("inf"), f"text_anchor must be a number >= 0, got {s['text_anchor']!r}")
+    require(s["text_pretrained_path"] or (s["text_item_embedding"] == "start" and not s["text_anchor"]),
+            "text_item_embedding 'residual' and text_anchor > 0 keep the text pre-training's item embeddings in the "
+            "model: set text_pretrained_path to its checkpoint (python run_recbole_fame.py --model=FAMETextPretrain).")
     require(isinstance(s["combine_warm_starts"], bool),
             f"combine_warm_starts must be True or False, got {s['combine_warm_starts']!r}")
     require(
@@ -82,7 +93,7 @@ def check_settings(s):
     )
 
 
-class FAME(SequentialRecommender):
+class FAME(DeferredStart, SequentialRecommender):
     r"""FAME: SASRec whose last layer predicts per facet (head) with a mixture of query experts per head."""
 
     input_type = InputType.POINTWISE
@@ -94,6 +105,7 @@ class FAME(SequentialRecommender):
         super().__init__(config, dataset)
         s = model_settings(config, "FAME", SETTINGS)
         check_settings(s)
+        self._check_memory(config, dataset, s)
         self.n_layers = s["n_layers"]
         self.n_heads = s["n_heads"]
         self.hidden_size = s["hidden_size"]
@@ -116,6 +128,14 @@ class FAME(SequentialRecommender):
 
         # SASRec backbone: embeddings and all but the last Transformer layer.
         self.item_embedding = nn.Embedding(self.n_items, self.hidden_size, padding_idx=0)
+        # The text pre-training kept in the model (text_pretrained_path): 'residual' items are the frozen text
+        # embedding plus the learned item_embedding (which starts at 0); text_anchor pulls the item vectors and the
+        # facet projections towards their pre-trained start. Both are buffers: a checkpoint holds them.
+        self.text_anchor = float(s["text_anchor"])
+        residual = s["text_item_embedding"] == "residual"
+        self.register_buffer("text_item_embedding", torch.zeros(self.n_items, self.hidden_size) if residual else None)
+        self.register_buffer("text_anchor_items",
+                             torch.zeros(self.n_items, self.hidden_size) if self.text_anchor else None)  # [V, d]
         self.position_embedding = nn.Embedding(self.max_seq_length, self.hidden_size)
         self.trm_encoder = TransformerEncoder(
             n_layers=self.n_layers - 1,
@@ -143,58 +163,27 @@ class FAME(SequentialRecommender):
         self.apply(self._init_weights)
         if s["facet_init"] == "slice":
             self.facet_prediction.select_head_slices()
-        # The warm start is part of training, not of building the model: it reads its files when the model is
-        # first used (warm_start), and never once weights were loaded into it (a checkpoint of this model holds
-        # the warm start's result, so rebuilding it needs none of the files it started from).
-        self._pending_warm_start = (
-            {"sasrec": s["pretrained_path"], "text": s["text_pretrained_path"], "config": config, "dataset": dataset}
-            if s["pretrained_path"] or s["text_pretrained_path"] else None
-        )
-        self.register_load_state_dict_post_hook(FAME._weights_loaded)
+        # The warm start is part of training, not of building the model (recbole_fame.model.deferred_start).
+        starts = []
+        if s["pretrained_path"]:
+            starts.append(lambda model: load_sasrec_into_fame(model, s["pretrained_path"], config))
+        if s["text_pretrained_path"]:
+            starts.append(lambda model: load_text_checkpoint_into_fame(model, s["text_pretrained_path"], config, dataset))
+        self.defer_start(starts)
         compile_if_asked(self, config)  # compile_model: True (opt-in)
 
-    @property
-    def warm_start_pending(self):
-        """True while the model still has to read ``pretrained_path`` / ``text_pretrained_path``."""
-        return self._pending_warm_start is not None
-
-    def warm_start(self):
-        """Apply the warm start from ``pretrained_path`` (SASRec) and ``text_pretrained_path`` (text pre-training)
-        now, if it is still pending; returns the model.
-
-        It runs by itself the first time the model trains (``model.train()``, which RecBole's trainer calls at
-        each epoch's start) or computes anything (``forward``, ``calculate_loss``, ``predict``,
-        ``full_sort_predict``, ``explain``), and is cancelled by ``load_state_dict``: weights loaded into the
-        model (its own checkpoint: ``load_data_and_model``, ``explain``, a resume, RecBole's
-        ``load_best_model``) already hold the warm start's result, so a checkpoint reloads after the files it
-        started from are gone.
-        """
-        pending, self._pending_warm_start = self._pending_warm_start, None
-        if pending is None:
-            return self
+    def _check_memory(self, config, dataset, s):
+        """Refuse sizes whose parameters and training batch cannot fit in the device's memory, before building them."""
+        train_sequences = train_mode(config) == "sequence"
         try:
-            with anomaly_mode_kept():  # what the loaders import (RecBole's sequential models) leaves it as it was
-                if pending["sasrec"]:
-                    from recbole_fame.model.warm_start import load_sasrec_into_fame
-
-                    load_sasrec_into_fame(self, pending["sasrec"], pending["config"])
-                if pending["text"]:
-                    from recbole_fame.model.text_warm_start import load_text_checkpoint_into_fame
-
-                    load_text_checkpoint_into_fame(self, pending["text"], pending["config"], pending["dataset"])
-        except BaseException:
-            self._pending_warm_start = pending  # a failed warm start is not done: the next use tries again
-            raise
-        return self
-
-    @staticmethod
-    def _weights_loaded(module, incompatible_keys):
-        module._pending_warm_start = None
-
-    def train(self, mode=True):
-        if mode:
-            self.warm_start()
-        return super().train(mode)
+            longest = min(self.max_seq_length, int(dataset.inter_feat[self.ITEM_SEQ_LEN].max()))
+        except (KeyError, AttributeError, TypeError, ValueError, RuntimeError):  # no sample lists: the setting
+            longest = self.max_seq_length
+        batch = (getattr(dataset, "sequences_per_batch", None) if train_sequences else None) or config["train_batch_size"]
+        parts = fame_parts(self.n_items, self.max_seq_length, longest, s["hidden_size"], s["n_heads"], s["num_experts"],
+                           s["n_layers"], s["inner_size"], batch, longest if train_sequences else 1, config["learner"])
+        require_fits("FAME with these settings", parts, config["device"] or "cpu",
+                     "Lower num_experts, n_heads, hidden_size, MAX_ITEM_LIST_LENGTH or train_batch_size.")
 
     def _init_weights(self, module):
         """Normal(0, initializer_range) weights and zero biases as in SASRec; FAME's raw parameters too."""
@@ -219,10 +208,9 @@ class FAME(SequentialRecommender):
         On CPU, padding beyond the longest sequence of the batch is trimmed (L' <= L; ``trim_padding``); it
         cannot change the result.
         """
-        if self._pending_warm_start is not None:
-            self.warm_start()
+        self.warm_start()
         item_seq = trim_padding(item_seq, item_seq_len)
-        hidden = embed_sequence(self, item_seq)
+        hidden = embed_sequence(self, item_seq)  # item vectors through embed_items
         attention_mask = self.get_attention_mask(item_seq)  # [B, 1, L', L']
         hidden = self.trm_encoder(hidden, attention_mask, output_all_encoded_layers=False)[-1]
 
@@ -246,18 +234,39 @@ class FAME(SequentialRecommender):
             return interaction[interaction[self.label_field] > 0]
         return interaction
 
+    def item_vectors(self):
+        """x_v of every item, [V, d]: the item embedding (plus the frozen text embedding under 'residual')."""
+        if self.text_item_embedding is None:
+            return self.item_embedding.weight
+        return self.item_embedding.weight + self.text_item_embedding
+
+    def embed_items(self, item_seq):
+        """x_v of the items of [B, L] ids, [B, L, d]."""
+        if self.text_item_embedding is None:
+            return self.item_embedding(item_seq)
+        return self.item_embedding(item_seq) + self.text_item_embedding[item_seq]
+
+    def anchor_loss(self):
+        """text_anchor x (mean squared distance of the item vectors from their pre-trained start + squared
+        distance of the facet projections from the block selector they started as); 0 without text_anchor."""
+        if not self.text_anchor:
+            return 0.0
+        items = (self.item_vectors()[1:] - self.text_anchor_items[1:]).pow(2).sum(-1).mean()
+        projections = self.facet_prediction.distance_from_block_selector()
+        return self.text_anchor * (items + projections)
+
     def calculate_loss(self, interaction):
         interaction = self._positive_rows(interaction)
         item_seq = interaction[self.ITEM_SEQ]
         item_seq_len = interaction[self.ITEM_SEQ_LEN]
         pos_items = interaction[self.POS_ITEM_ID]
-        items = self.item_embedding.weight
+        items = self.item_vectors()
         if self.train_mode == "prefix":
             head_states, gate = self.forward(item_seq, item_seq_len)
             logits = self.facet_prediction.scores(head_states, gate, items)  # [B, V]
             if self.train_exclude_history:
                 logits = hide_earlier_items(logits, item_seq, pos_items)
-            return self.loss_fct(logits, pos_items)
+            return self.loss_fct(logits, pos_items) + self.anchor_loss()
         # Every position t predicts item t+1; the last one predicts the sample's own target.
         head_states, gate, _ = self.encode(item_seq, item_seq_len, all_positions=True)  # [B, L', H, d']
         length = head_states.size(1)
@@ -265,17 +274,17 @@ class FAME(SequentialRecommender):
         logits = self.facet_prediction.scores(head_states[valid], gate[valid], items)  # [P, V]
         if self.train_exclude_history:
             logits = hide_earlier_items(logits, earlier_items_at_every_position(item_seq, length)[valid], targets[valid])
-        return self.sequence_loss(logits, targets[valid])
+        return self.sequence_loss(logits, targets[valid]) + self.anchor_loss()
 
     def predict(self, interaction):
         """The fused score of each row's ``ITEM_ID`` (sampled evaluation), [B]: only those items are scored."""
         head_states, gate = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return self.facet_prediction.item_scores(head_states, gate, self.item_embedding.weight,
+        return self.facet_prediction.item_scores(head_states, gate, self.item_vectors(),
                                                  interaction[self.ITEM_ID])
 
     def full_sort_predict(self, interaction):
         head_states, gate = self.forward(interaction[self.ITEM_SEQ], interaction[self.ITEM_SEQ_LEN])
-        return self.facet_prediction.scores(head_states, gate, self.item_embedding.weight)  # [B, V]
+        return self.facet_prediction.scores(head_states, gate, self.item_vectors())  # [B, V]
 
     @torch.no_grad()
     def explain(self, item_seq, item_seq_len):
@@ -285,7 +294,7 @@ class FAME(SequentialRecommender):
         [B, H, N] (Eq. 16, at the last position) and the fused ``scores`` [B, V] (Eq. 11).
         """
         head_states, gate, expert_weights = self.encode(item_seq, item_seq_len)
-        items = self.item_embedding.weight
+        items = self.item_vectors()
         return {
             "head_scores": self.facet_prediction.head_scores(head_states, items),
             "gate": gate,

@@ -16,20 +16,27 @@ its feed-forward layers use torch's fused gelu (:func:`~recbole_fame.model.trans
 outside training (``model.eval()``: validation, test, ``full_sort_predict``) the last layer runs only at the
 scored position (:func:`~recbole_fame.model.transformer.encode_last_position`). Training keeps RecBole's
 computation, dropout masks included.
+
+``text_pretrained_path`` starts its item embeddings from the text pre-training (FAMETextPretrain's checkpoint,
+:mod:`recbole_fame.model.text_warm_start`), read when the model is first used
+(:mod:`recbole_fame.model.deferred_start`); FAME warm-started from such a SASRecSeq is the extension's
+text-then-sequence pipeline.
 """
 
 from recbole.model.sequential_recommender import SASRec
 
 from recbole_fame.model.compile import compile_if_asked
+from recbole_fame.model.deferred_start import DeferredStart
 from recbole_fame.model.layers import embed_sequence, trim_padding
 from recbole_fame.model.sequence_loss import (SequenceLoss, earlier_items_at_every_position, hide_earlier_items,
                                               next_item_targets)
+from recbole_fame.model.text_warm_start import load_text_item_embeddings
 from recbole_fame.model.transformer import encode_last_position, use_fused_gelu
 from recbole_fame.defaults import train_mode
 from recbole_fame.errors import require
 
 
-class SASRecSeq(SASRec):
+class SASRecSeq(DeferredStart, SASRec):
     supports_sequence_training = True  # recbole_fame.capabilities
     supports_batch_trimming = True
     supports_train_exclude_history = True
@@ -46,9 +53,12 @@ class SASRecSeq(SASRec):
         require(self.loss_type == "CE" or not self.train_exclude_history, "train_exclude_history needs loss_type: CE")
         self.sequence_loss = SequenceLoss(config, dataset)  # train_mode: sequence
         use_fused_gelu(self.trm_encoder)
+        text_path = config["text_pretrained_path"]
+        self.defer_start([lambda model: load_text_item_embeddings(model, text_path, config, dataset)] if text_path else [])
         compile_if_asked(self, config)  # compile_model: True
 
     def _embed(self, item_seq, item_seq_len):
+        self.warm_start()
         # on CPU, padding beyond the longest sequence trimmed
         item_seq = trim_padding(item_seq, item_seq_len)
         return embed_sequence(self, item_seq), self.get_attention_mask(item_seq)
