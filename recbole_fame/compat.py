@@ -19,6 +19,7 @@ The runner (:mod:`recbole_fame.quick_start`) applies :func:`add_scipy_dok_update
 """
 
 import contextlib
+import logging
 import os
 
 import numpy as np
@@ -67,13 +68,27 @@ def anomaly_mode_kept():
             torch.set_anomaly_enabled(enabled, check_nan)
 
 
+# the root logger's handlers (console, log file) RecBole's init_logger installed for this process's current run
+_RUN_HANDLERS = []
+
+
 def init_logger(config):
-    """RecBole's ``init_logger``, with its ``./log/<model>`` folders created first with ``exist_ok``: RecBole's
-    ``ensure_dir`` (exists, then makedirs) fails when several processes start at once."""
+    """RecBole's ``init_logger`` for one run: a log file of its own, also for the second and later runs of a
+    process (a tuning sweep, ``benchmarks.compare``). RecBole's installs its console and file handlers only on a
+    root logger without any, so every later run wrote into the first run's log file: the handlers the previous
+    run installed are removed (its log file closed) first. Its ``./log/<model>`` folders are created with
+    ``exist_ok``: RecBole's ``ensure_dir`` (exists, then makedirs) fails when several processes start at once."""
     from recbole.utils import init_logger as recbole_init_logger
 
+    root = logging.getLogger()
+    while _RUN_HANDLERS:
+        handler = _RUN_HANDLERS.pop()
+        root.removeHandler(handler)
+        handler.close()
     os.makedirs(os.path.join("log", str(config["model"])), exist_ok=True)
+    before = list(root.handlers)
     recbole_init_logger(config)
+    _RUN_HANDLERS.extend(handler for handler in root.handlers if handler not in before)
 
 
 # what patch_recbole replaced: (owner, attribute name, original value)
