@@ -356,7 +356,7 @@ def test_orphan_temporary_files_of_a_killed_writer_are_removed_at_the_next_write
 
 def test_the_name_claim_of_a_run_killed_at_its_first_best_checkpoint_is_removed_at_the_next_write(tmp_path):
     """A run claims its best checkpoint's name before its first write; killed during that write, it used to leave
-    the empty claim under the checkpoint's name for good. The next write into the folder removes a claim whose
+    its claim under the checkpoint's name for good. The next write into the folder removes a claim whose
     run is gone (and an empty checkpoint of an older version after an hour), not a running run's claim."""
     from types import SimpleNamespace
 
@@ -372,8 +372,9 @@ def test_the_name_claim_of_a_run_killed_at_its_first_best_checkpoint_is_removed_
         f"config = Config(model='FAME', dataset='tiny', config_dict=tiny_settings(Path({str(tmp_path)!r})))\n"
         "train_data, _, _ = data_preparation(config, create_dataset(config))\n"
         "trainer = Trainer(config, FAME(config, train_data._dataset))\n"
-        "def half_then_killed(state, path, *args, **kwargs):\n"
-        "    Path(path).write_bytes(b'half')\n"
+        "def half_then_killed(state, f, *args, **kwargs):  # the temporary file's file object\n"
+        "    f.write(b'half')\n"
+        "    f.flush()\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
         "torch.save = half_then_killed\n"
         "trainer._save_checkpoint(0, verbose=False)\n"
@@ -382,6 +383,7 @@ def test_the_name_claim_of_a_run_killed_at_its_first_best_checkpoint_is_removed_
     assert subprocess.run([sys.executable, "-c", killed], env=env, cwd=tmp_path,
                           timeout=HUNG_AFTER_SECONDS).returncode == -9
     [claim] = saved.glob("FAME-*.pth")  # the name the killed run claimed, and never wrote
+    assert list(saved.glob(f".{claim.name}.*.tmp"))  # its half-written temporary file
     running = saved / "FAME-running.pth"  # this process's claim, as a run still training holds it
     training_state.claim_checkpoint_name(SimpleNamespace(saved_model_file=str(running), checkpoint_name_claimed=False))
     older = saved / "FAME-older.pth"

@@ -229,8 +229,8 @@ class RecBoleFameTrainerMixin:
         try:
             training_state.save_checkpoint_file(state, saved_model_file, "the best checkpoint")
         except BaseException:
-            # a failed first write leaves no file: the empty one is only this run's claim of the name
-            training_state.forget_empty_claim(saved_model_file)
+            # a failed first write leaves no file: not this run's claim of the name
+            training_state.forget_claim(saved_model_file)
             raise
         self.written_checkpoints.add(os.path.realpath(saved_model_file))
         if verbose:
