@@ -103,8 +103,9 @@ def patch_recbole():
     torch >= 2.6 (only from ``checkpoint_dir`` unless ``trust_checkpoint: True``), keeps the last-epoch
     checkpoint for exact resume, claims a checkpoint name of its own, writes the best checkpoint
     temp-then-rename, stops on a NaN or infinite loss with the likelier cause, trains with anomaly detection
-    off unless ``detect_anomaly: True``, and trains on CPU with several processes; RecBole's ``ensure_dir``
-    creates folders with ``exist_ok``. Calling it again does nothing.
+    off unless ``detect_anomaly: True``, trains on CPU with several processes, and, with the plugin's full-sort
+    loaders, computes the metrics once over every process's rows; RecBole's ``ensure_dir`` creates folders with
+    ``exist_ok``. Calling it again does nothing.
     """
     if _PATCHED:
         return
@@ -119,7 +120,8 @@ def patch_recbole():
     from recbole_fame.trainer.trainer import _cpu_distributed_model_deferred
 
     trainer_cls = trainer_module.Trainer
-    original = {name: trainer_cls.__dict__[name] for name in ("__init__", "fit", "_train_epoch", "evaluate", "_map_reduce")}
+    original = {name: trainer_cls.__dict__[name]
+                for name in ("__init__", "fit", "_train_epoch", "evaluate", "_map_reduce")}
 
     def __init__(self, config, model):
         check_checkpoint_dir(config)

@@ -168,7 +168,9 @@ def remove_stale_claims(folder):
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
             with contextlib.suppress(OSError):
-                if entry.is_file(follow_symlinks=False) and not entry.name.startswith(".") and _is_stale_claim(entry, host):
+                if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
+                    continue  # temporary files: remove_stale_temporaries
+                if _is_stale_claim(entry, host):
                     os.remove(entry.path)
                     removed.append(Path(entry.path))
     return removed
@@ -181,9 +183,9 @@ def atomic_write(targets):
     the file to the path it is given. Each file goes to a temporary file in its own folder (created if
     missing); only when all are complete are they moved into place with :func:`os.replace`, one after the
     other. Before the first write, stale temporary files of the same targets and stale claims of their folders
-    are removed (:func:`remove_stale_temporaries`, :func:`remove_stale_claims`). On any error the temporary files are removed and the error is raised
-    unchanged; the files already at the paths are left as they were. The files get the usual permissions
-    (0666 less the umask).
+    are removed (:func:`remove_stale_temporaries`, :func:`remove_stale_claims`). On any error the temporary
+    files are removed and the error is raised unchanged; the files already at the paths are left as they were.
+    The files get the usual permissions (0666 less the umask).
     """
     temporary = []
     try:

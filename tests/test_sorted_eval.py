@@ -101,7 +101,8 @@ def free_port():
 # full-sort evaluation in several processes: (model, settings) of each case
 EXACT_CASES = {
     "sorted, hidden history": ("FAME", {"eval_exclude_history": True, "eval_batch_size": 8}),
-    "RecBole's loader": ("FAME", {"sorted_evaluation": False, "eval_batch_size": 8}),
+    "RecBole's loader": ("FAME", {"sorted_evaluation": False, "eval_batch_size": 8,
+                                  "metrics": ["Hit", "NDCG", "MRR", "ShannonEntropy"]}),  # rec.items too
     "one batch in all": ("FAME", {"eval_batch_size": 256}),  # the other processes evaluate nothing
     "general model": ("BPR", {"eval_batch_size": 7 * 51}),  # 7 users of 51 items a batch
 }
@@ -110,8 +111,16 @@ EXACT_CASES = {
 @pytest.fixture(scope="module")
 def one_process(tmp_path_factory):
     """Each case trained and evaluated in this process, on the tiny fixture less one user: 79 users, a multiple
-    of neither 2 nor 3."""
-    folder = tmp_path_factory.mktemp("exact")
+    of neither 2 nor 3. One thread, as each worker process evaluates."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _trained_and_evaluated(tmp_path_factory.mktemp("exact"))
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _trained_and_evaluated(folder):
     (folder / "odd").mkdir()
     lines = (TEST_DATA / "tiny" / "tiny.inter").read_text().splitlines()
     kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[0] != "u80"]
@@ -164,7 +173,6 @@ def test_the_plugin_collector_collects_what_recbole_collects(settings, metrics):
     from recbole_fame.collector import Collector
 
     seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
-
     config, (train_data, valid_data, _) = prepare(settings, "FAME", metrics=metrics, eval_batch_size=16)
     trainer = get_trainer(config["MODEL_TYPE"], "FAME")(config, get_model("FAME")(config, train_data._dataset))
     assert type(trainer.eval_collector) is Collector

@@ -64,7 +64,6 @@ class LengthSortedFullSortEvalDataLoader(LengthSortedEvalMixin, FullSortEvalData
     trimmed; ``history`` as for :class:`~recbole_fame.data.eval_dataloader.FullSortEvalDataLoader`."""
 
 
-
 def sort_evaluation(config, loader):
     """``loader`` rebuilt length-sorted if it is a sequential full-sort loader (RecBole's or the plugin's)."""
     if type(loader) not in (RecBoleFullSortEvalDataLoader, FullSortEvalDataLoader) or not loader.is_sequential:
