@@ -139,7 +139,9 @@ def patch_recbole():
         return original["_train_epoch"](self, train_data, epoch_idx, loss_func=loss_func, show_progress=show_progress)
 
     def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
-        Fixes._prepare_evaluation(self, eval_data, load_best_model, model_file)
+        if load_best_model and eval_data:
+            Fixes._load_best_model(self, model_file)
+        Fixes._note_evaluated_rows(self, eval_data)
         return original["evaluate"](self, eval_data, load_best_model=False, show_progress=show_progress)
 
     def _map_reduce(self, result, num_sample):

@@ -285,14 +285,14 @@ class RecBoleFameTrainerMixin:
         self.logger.info(f"Checkpoint loaded. Resume training from epoch {self.start_epoch}")
 
     def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
-        self._prepare_evaluation(eval_data, load_best_model, model_file)
-        return super().evaluate(eval_data, load_best_model=False, show_progress=show_progress)
-
-    def _prepare_evaluation(self, eval_data, load_best_model, model_file):
-        """Before RecBole's evaluation: the best checkpoint loaded (if asked), and the collector told which sample
-        each row of the plugin's full-sort loaders is (``evaluated_rows``; None for RecBole's loaders)."""
         if load_best_model and eval_data:
             self._load_best_model(model_file)
+        self._note_evaluated_rows(eval_data)
+        return super().evaluate(eval_data, load_best_model=False, show_progress=show_progress)
+
+    def _note_evaluated_rows(self, eval_data):
+        """Tell the collector which sample each row of the plugin's full-sort loaders is (``evaluated_rows``;
+        None for RecBole's loaders)."""
         self.eval_collector.evaluated_rows = getattr(eval_data, "evaluated_rows", None)
 
     def _map_reduce(self, result, num_sample):
