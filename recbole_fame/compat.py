@@ -19,6 +19,7 @@ The runner (:mod:`recbole_fame.quick_start`) applies :func:`add_scipy_dok_update
 """
 
 import contextlib
+import logging
 import os
 
 import numpy as np
@@ -67,13 +68,27 @@ def anomaly_mode_kept():
             torch.set_anomaly_enabled(enabled, check_nan)
 
 
+# the root logger's handlers (console, log file) RecBole's init_logger installed for this process's current run
+_RUN_HANDLERS = []
+
+
 def init_logger(config):
-    """RecBole's ``init_logger``, with its ``./log/<model>`` folders created first with ``exist_ok``: RecBole's
-    ``ensure_dir`` (exists, then makedirs) fails when several processes start at once."""
+    """RecBole's ``init_logger`` for one run: a log file of its own, also for the second and later runs of a
+    process (a tuning sweep, ``benchmarks.compare``). RecBole's installs its console and file handlers only on a
+    root logger without any, so every later run wrote into the first run's log file: the handlers the previous
+    run installed are removed (its log file closed) first. Its ``./log/<model>`` folders are created with
+    ``exist_ok``: RecBole's ``ensure_dir`` (exists, then makedirs) fails when several processes start at once."""
     from recbole.utils import init_logger as recbole_init_logger
 
+    root = logging.getLogger()
+    while _RUN_HANDLERS:
+        handler = _RUN_HANDLERS.pop()
+        root.removeHandler(handler)
+        handler.close()
     os.makedirs(os.path.join("log", str(config["model"])), exist_ok=True)
+    before = list(root.handlers)
     recbole_init_logger(config)
+    _RUN_HANDLERS.extend(handler for handler in root.handlers if handler not in before)
 
 
 # what patch_recbole replaced: (owner, attribute name, original value)
@@ -88,8 +103,9 @@ def patch_recbole():
     torch >= 2.6 (only from ``checkpoint_dir`` unless ``trust_checkpoint: True``), keeps the last-epoch
     checkpoint for exact resume, claims a checkpoint name of its own, writes the best checkpoint
     temp-then-rename, stops on a NaN or infinite loss with the likelier cause, trains with anomaly detection
-    off unless ``detect_anomaly: True``, and trains on CPU with several processes; RecBole's ``ensure_dir``
-    creates folders with ``exist_ok``. Calling it again does nothing.
+    off unless ``detect_anomaly: True``, trains on CPU with several processes, and, with the plugin's full-sort
+    loaders, computes the metrics once over every process's rows; RecBole's ``ensure_dir`` creates folders with
+    ``exist_ok``. Calling it again does nothing.
     """
     if _PATCHED:
         return
@@ -104,7 +120,8 @@ def patch_recbole():
     from recbole_fame.trainer.trainer import _cpu_distributed_model_deferred
 
     trainer_cls = trainer_module.Trainer
-    original = {name: trainer_cls.__dict__[name] for name in ("__init__", "fit", "_train_epoch", "evaluate")}
+    original = {name: trainer_cls.__dict__[name]
+                for name in ("__init__", "fit", "_train_epoch", "evaluate", "_map_reduce")}
 
     def __init__(self, config, model):
         check_checkpoint_dir(config)
@@ -124,9 +141,16 @@ def patch_recbole():
     def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
         if load_best_model and eval_data:
             Fixes._load_best_model(self, model_file)
+        Fixes._note_evaluated_rows(self, eval_data)
         return original["evaluate"](self, eval_data, load_best_model=False, show_progress=show_progress)
 
-    replacements = {"__init__": __init__, "fit": fit, "_train_epoch": _train_epoch, "evaluate": evaluate}
+    def _map_reduce(self, result, num_sample):
+        if self.eval_collector.gathered:
+            return result
+        return original["_map_reduce"](self, result, num_sample)
+
+    replacements = {"__init__": __init__, "fit": fit, "_train_epoch": _train_epoch, "evaluate": evaluate,
+                    "_map_reduce": _map_reduce}
     for name in replacements:
         replacements[name].__doc__ = original[name].__doc__
     for name in ("_check_nan", "_save_checkpoint", "resume_checkpoint"):  # the plugin's own, calling none of RecBole's

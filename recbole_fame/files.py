@@ -6,6 +6,11 @@ through :func:`atomic_write`: each file goes to a temporary file beside it, name
 ``.<name>.<host>.<pid>.<random>.tmp``, and is moved into place with :func:`os.replace` only when complete.
 A writer that is killed leaves only such a temporary file; the next write into the same folder removes it
 when its writer is gone (see :func:`remove_stale_temporaries`).
+
+A name can be held before its first write with :func:`claim_name` (the trainers' checkpoint names): a small
+file created exclusively that names its writer, ``# name claimed by <host> <pid>``, until the write replaces it.
+A writer killed before that leaves the claim; the next write into the folder removes it when its writer is
+gone (:func:`remove_stale_claims`).
 """
 
 import contextlib
@@ -18,6 +23,13 @@ from pathlib import Path
 
 #: a temporary file whose writer cannot be told from its name (older versions' names) is stale after this long
 STALE_UNNAMED_SECONDS = 3600
+#: what a claim holds before its writer's ``<host> <pid>``; "#" is no pickle opcode, so torch.load fails at once
+CLAIM_PREFIX = "# name claimed by "
+#: a file larger than this is no claim (and is not read to find out)
+CLAIM_MAX_BYTES = 1024
+#: older versions claimed checkpoints' names with an empty file, which names no writer: one of these kinds older
+#: than STALE_UNNAMED_SECONDS is stale
+UNNAMED_CLAIM_SUFFIXES = (".pth", ".safetensors")
 
 
 def default_file_mode():
@@ -103,16 +115,77 @@ def remove_stale_temporaries(path):
     return removed
 
 
+def claim_name(path):
+    """Create the file ``path`` exclusively as a claim of the name by this process, until the first
+    :func:`atomic_write` of ``path`` replaces it. FileExistsError when the name is taken; any other OSError leaves
+    no file."""
+    descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, default_file_mode())
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as f:
+            f.write(f"{CLAIM_PREFIX}{host_name()} {os.getpid()}\n")
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+        raise
+
+
+def claim_writer(path):
+    """``(host, pid)`` of the process that claimed ``path`` (:func:`claim_name`), or None when it is no claim."""
+    try:
+        if os.path.getsize(path) > CLAIM_MAX_BYTES:
+            return None
+        with open(path, "r", encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    host, _, pid = text[len(CLAIM_PREFIX): -1].rpartition(" ")
+    if not (text.startswith(CLAIM_PREFIX) and text.endswith("\n") and host and pid.isdigit()):
+        return None
+    return host, int(pid)
+
+
+def is_own_claim(path):
+    """Whether ``path`` is still this process's claim of the name (not written yet)."""
+    return claim_writer(path) == (host_name(), os.getpid())
+
+
+def _is_stale_claim(entry, host):
+    """Whether the folder entry ``entry`` (:func:`os.scandir`) is a claim whose writer is gone: a process of this
+    machine that no longer runs, or, for an older version's empty claim, one older than STALE_UNNAMED_SECONDS."""
+    stat = entry.stat(follow_symlinks=False)
+    if stat.st_size == 0:
+        return entry.name.endswith(UNNAMED_CLAIM_SUFFIXES) and time.time() - stat.st_mtime > STALE_UNNAMED_SECONDS
+    writer = claim_writer(entry.path) if stat.st_size <= CLAIM_MAX_BYTES else None
+    return writer is not None and writer[0] == host and not process_alive(writer[1])
+
+
+def remove_stale_claims(folder):
+    """Remove the claims in ``folder`` whose writers are gone (a run killed before its first write of the name
+    it claimed never writes it): those of processes of this machine that no longer run, and older versions'
+    empty checkpoint claims older than an hour. Claims of running processes and of other machines are left
+    alone. Returns the removed paths."""
+    host, removed = host_name(), []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
+                    continue  # temporary files: remove_stale_temporaries
+                if _is_stale_claim(entry, host):
+                    os.remove(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
 def atomic_write(targets):
     """Write several files so that none is left half-written.
 
     ``targets`` is a list of ``(path, write)``, where ``write(temporary_path)`` writes the whole content of
     the file to the path it is given. Each file goes to a temporary file in its own folder (created if
     missing); only when all are complete are they moved into place with :func:`os.replace`, one after the
-    other. Before the first write, stale temporary files of the same targets are removed
-    (:func:`remove_stale_temporaries`). On any error the temporary files are removed and the error is raised
-    unchanged; the files already at the paths are left as they were. The files get the usual permissions
-    (0666 less the umask).
+    other. Before the first write, stale temporary files of the same targets and stale claims of their folders
+    are removed (:func:`remove_stale_temporaries`, :func:`remove_stale_claims`). On any error the temporary
+    files are removed and the error is raised unchanged; the files already at the paths are left as they were.
+    The files get the usual permissions (0666 less the umask).
     """
     temporary = []
     try:
@@ -120,6 +193,7 @@ def atomic_write(targets):
             path = Path(path)
             path.parent.mkdir(parents=True, exist_ok=True)
             remove_stale_temporaries(path)
+            remove_stale_claims(path.parent)
             tmp = create_temporary(path)
             temporary.append((tmp, path))
             write(str(tmp))

@@ -31,7 +31,7 @@ import torch
 
 from recbole_fame.checkpoint import setting
 from recbole_fame.errors import CheckpointError, OutputError, output_error
-from recbole_fame.files import atomic_write, check_writable_folder, default_file_mode, release_lock, take_lock
+from recbole_fame.files import atomic_write, check_writable_folder, claim_name, is_own_claim, release_lock, take_lock
 
 # the attributes of RecBole's training dataloaders that hold torch generators (RecBole's shuffling
 # generator and the length-bucketed loader's own)
@@ -80,9 +80,9 @@ def check_checkpoint_dir(config):
         raise output_error("the run's checkpoints into", folder, error, CHECKPOINT_DIR_FIX) from error
 
 
-def forget_empty_claim(path):
-    """Remove ``path`` if it is still the empty file that claimed the name (after its first write failed)."""
-    if os.path.isfile(path) and os.path.getsize(path) == 0:
+def forget_claim(path):
+    """Remove ``path`` if it is still this process's claim of the name (after its first write failed)."""
+    if is_own_claim(path):
         os.remove(path)
 
 
@@ -91,9 +91,10 @@ def claim_checkpoint_name(trainer):
 
     RecBole names it ``<model>-<local time to the second>.pth``, so two runs that start in the same second
     (seeds in parallel, a tuning sweep) write the same file and each tests the other's weights. The first
-    write creates the name exclusively (atomic across processes); a name that exists already gets the first
-    free suffix ``-1``, ``-2``, ... Claimed once per trainer (``trainer.checkpoint_name_claimed``); a resumed
-    run owns the file it resumed from.
+    write creates the name exclusively (atomic across processes, :func:`recbole_fame.files.claim_name`: a claim
+    naming this process, which the next write into the folder removes once the process is gone without writing
+    it); a name that exists already gets the first free suffix ``-1``, ``-2``, ... Claimed once per trainer
+    (``trainer.checkpoint_name_claimed``); a resumed run owns the file it resumed from.
     """
     if trainer.checkpoint_name_claimed:
         return trainer.saved_model_file
@@ -103,7 +104,7 @@ def claim_checkpoint_name(trainer):
     candidate, number = trainer.saved_model_file, 0
     while True:
         try:
-            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, default_file_mode()))
+            claim_name(candidate)
             break
         except FileExistsError:
             number += 1

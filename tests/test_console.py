@@ -79,3 +79,28 @@ def test_the_text_pretraining_names_what_its_results_measure():
     text = summary_text(result, {"valid_metric": "NDCG@10", "dataset": "ml-100k"})
     assert "best facet precision" in text and "NDCG@10" not in text
     assert "text-similarity ranking of the next item" in text and "test result" not in text
+
+
+def test_each_run_of_a_process_writes_its_own_log_file(tmp_path):
+    """RecBole's init_logger installs its console and file handlers only on a root logger without any, so every
+    later run of a process (a tuning sweep, benchmarks.compare) wrote into the first run's log file."""
+    code = (
+        "from pathlib import Path\n"
+        "from recbole_fame import run_recbole_fame\n"
+        "from recbole_fame.console import log_file\n"
+        "from tests.conftest import tiny_settings\n"
+        "for seed in (11, 12):\n"
+        "    run_recbole_fame(model='FAME', dataset='tiny', config_dict=tiny_settings(Path('.'), epochs=1, seed=seed,\n"
+        "                                                                           state='INFO'))\n"
+        "    print('log file:', log_file())\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=HUNG_AFTER_SECONDS)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    logs = [line.split(": ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("log file: ")]
+    assert len(logs) == len(set(logs)) == 2
+    for log, seed, other in ((logs[0], 11, 12), (logs[1], 12, 11)):
+        text = Path(tmp_path, log).read_text()
+        assert f"\nseed = {seed}\n" in text and f"\nseed = {other}\n" not in text, log
+        assert text.count("The running environment of this training") == 1, log  # one run's end, its own

@@ -368,7 +368,7 @@ def test_a_chmod_read_only_checkpoint_dir_stops_the_run_before_training(monkeypa
 
 
 def test_text_pretraining_on_a_full_disk_leaves_no_empty_checkpoint(monkeypatch, capsys, tmp_path, tiny_encoder):
-    """The name claimed for the run's .safetensors (an empty file) is removed when its first write fails."""
+    """The name claimed for the run's .safetensors (the claim file) is removed when its first write fails."""
     folder = tmp_path / "saved"
     monkeypatch.setattr(cache_module, "write_bytes", disk_full(lambda name: ".safetensors." in name))
     assert run_main(monkeypatch, *text_run_args(tiny_encoder), f"--checkpoint_dir={folder}",

@@ -70,7 +70,7 @@ def test_two_cpu_processes_train_and_end_with_identical_parameters(tmp_path):
     proc = subprocess.run([sys.executable, str(worker), str(tmp_path), port], capture_output=True, text=True,
                           timeout=HUNG_AFTER_SECONDS)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
+    rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1))  # numpy floats
     for name, value in rank0["state_dict"].items():
         torch.testing.assert_close(value, rank1["state_dict"][name], rtol=0, atol=0, msg=name)
     assert rank0["result"] == rank1["result"]  # metrics are gathered over both ranks' users
@@ -352,6 +352,49 @@ def test_orphan_temporary_files_of_a_killed_writer_are_removed_at_the_next_write
     assert not orphan.exists() and not old_style.exists()
     assert running.exists() and running_other.exists() and elsewhere.exists()
     assert not dead_other.exists()
+
+
+def test_the_name_claim_of_a_run_killed_at_its_first_best_checkpoint_is_removed_at_the_next_write(tmp_path):
+    """A run claims its best checkpoint's name before its first write; killed during that write, it used to leave
+    its claim under the checkpoint's name for good. The next write into the folder removes a claim whose
+    run is gone (and an empty checkpoint of an older version after an hour), not a running run's claim."""
+    from types import SimpleNamespace
+
+    from recbole_fame import files, training_state
+
+    saved = tmp_path / "saved"
+    killed = (
+        "import os, signal, torch\n"
+        "from pathlib import Path\n"
+        "from recbole_fame import FAME, Config, create_dataset, data_preparation\n"
+        "from recbole_fame.trainer import Trainer\n"
+        "from tests.conftest import tiny_settings\n"
+        f"config = Config(model='FAME', dataset='tiny', config_dict=tiny_settings(Path({str(tmp_path)!r})))\n"
+        "train_data, _, _ = data_preparation(config, create_dataset(config))\n"
+        "trainer = Trainer(config, FAME(config, train_data._dataset))\n"
+        "def half_then_killed(state, f, *args, **kwargs):  # the temporary file's file object\n"
+        "    f.write(b'half')\n"
+        "    f.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "torch.save = half_then_killed\n"
+        "trainer._save_checkpoint(0, verbose=False)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    assert subprocess.run([sys.executable, "-c", killed], env=env, cwd=tmp_path,
+                          timeout=HUNG_AFTER_SECONDS).returncode == -9
+    [claim] = saved.glob("FAME-*.pth")  # the name the killed run claimed, and never wrote
+    assert list(saved.glob(f".{claim.name}.*.tmp"))  # its half-written temporary file
+    running = saved / "FAME-running.pth"  # this process's claim, as a run still training holds it
+    training_state.claim_checkpoint_name(SimpleNamespace(saved_model_file=str(running), checkpoint_name_claimed=False))
+    older = saved / "FAME-older.pth"
+    older.write_bytes(b"")  # an older version's claim, an hour old
+    os.utime(older, (0, 0))
+    recent = saved / "FAME-recent.pth"
+    recent.write_bytes(b"")
+    files.atomic_write([(saved / "FAME-next.pth", lambda tmp: Path(tmp).write_bytes(b"whole"))])
+    assert not claim.exists() and not older.exists()
+    assert running.exists() and recent.exists() and (saved / "FAME-next.pth").read_bytes() == b"whole"
+    assert not list(saved.glob(".*.tmp"))  # the killed write's temporary file too
 
 
 # --- a NaN right after loading weights names them -------------------------------------------------------------

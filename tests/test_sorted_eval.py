@@ -1,5 +1,5 @@
 """Full-sort evaluation in batches sorted by history length and trimmed: the same metrics as RecBole's loader,
-for every user the same rank of its positive item, in one process and in two."""
+for every user the same rank of its positive item; and in several processes exactly one process's metrics."""
 
 import socket
 import subprocess
@@ -14,7 +14,7 @@ from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer
 from recbole_fame.data.eval_dataloader import FullSortEvalDataLoader as PluginFullSortEvalDataLoader
 from recbole_fame.data.sorted_eval import LengthSortedFullSortEvalDataLoader
-from tests.conftest import HUNG_AFTER_SECONDS, seed_everything
+from tests.conftest import HUNG_AFTER_SECONDS, TEST_DATA, seed_everything, tiny_settings
 
 
 def prepare(settings, model, **overrides):
@@ -92,24 +92,76 @@ def test_models_that_read_the_padding_keep_recbole_evaluation(settings, override
     assert type(valid_data) is PluginFullSortEvalDataLoader and valid_data.history is not None
 
 
-def test_two_processes_evaluate_the_same_users_with_the_same_metrics(tmp_path):
-    """Each rank evaluates the users RecBole's DistributedSampler gives it (padding duplicates included), sorted;
-    the gathered metrics equal the unsorted loader's (under the hidden-history protocol)."""
+def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = str(s.getsockname()[1])
-    worker = Path(__file__).resolve().parent / "sorted_eval_ddp_worker.py"
-    proc = subprocess.run([sys.executable, str(worker), str(tmp_path), port], capture_output=True, text=True,
+        return str(s.getsockname()[1])
+
+
+# full-sort evaluation in several processes: (model, settings) of each case
+EXACT_CASES = {
+    "sorted, hidden history": ("FAME", {"eval_exclude_history": True, "eval_batch_size": 8}),
+    "RecBole's loader": ("FAME", {"sorted_evaluation": False, "eval_batch_size": 8,
+                                  "metrics": ["Hit", "NDCG", "MRR", "ShannonEntropy"]}),  # rec.items too
+    "one batch in all": ("FAME", {"eval_batch_size": 256}),  # the other processes evaluate nothing
+    "general model": ("BPR", {"eval_batch_size": 7 * 51}),  # 7 users of 51 items a batch
+}
+
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory):
+    """Each case trained and evaluated in this process, on the tiny fixture less one user: 79 users, a multiple
+    of neither 2 nor 3. One thread, as each worker process evaluates."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _trained_and_evaluated(tmp_path_factory.mktemp("exact"))
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _trained_and_evaluated(folder):
+    (folder / "odd").mkdir()
+    lines = (TEST_DATA / "tiny" / "tiny.inter").read_text().splitlines()
+    kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[0] != "u80"]
+    (folder / "odd" / "odd.inter").write_text("\n".join(kept) + "\n")
+    cases, results = {}, {}
+    for name, (model_name, overrides) in EXACT_CASES.items():
+        settings = tiny_settings(folder, data_path=str(folder), epochs=1, **overrides)
+        config = Config(model=model_name, dataset="odd", config_dict=settings)
+        train_data, valid_data, test_data = data_preparation(config, create_dataset(config))
+        assert train_data._dataset.user_num - 1 == 79
+        torch.manual_seed(0)
+        model = get_model(model_name)(config, train_data._dataset)
+        trainer = get_trainer(config["MODEL_TYPE"], model_name)(config, model)
+        trainer.fit(train_data, None, saved=False)
+        results[name] = [dict(trainer.evaluate(loader, load_best_model=False)) for loader in (valid_data, test_data)]
+        cases[name] = {"model": model_name, "dataset": "odd", "settings": settings, "state_dict": model.state_dict()}
+    return cases, results
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_several_processes_give_exactly_one_process_metrics(one_process, tmp_path, world):
+    """2 and 3 processes (gloo) evaluate the same weights: every sample once, in whole batches of one process's
+    order, and the metrics, gathered over the processes, equal one process's to the last digit (RecBole's loader
+    padded 79 users to 80 or 81, and its trainer averaged each process's rounded metrics)."""
+    cases, expected = one_process
+    cases_file = tmp_path / "cases.pt"
+    torch.save({name: dict(case, port=free_port()) for name, case in cases.items()}, cases_file)
+    worker = Path(__file__).resolve().parent / "exact_eval_ddp_worker.py"
+    proc = subprocess.run([sys.executable, str(worker), str(cases_file), str(world)], capture_output=True, text=True,
                           timeout=HUNG_AFTER_SECONDS)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
-    for rank in ranks:
-        assert rank["type"] == "LengthSortedFullSortEvalDataLoader" and rank["hides_history"]
-        assert rank["users"][True] == rank["users"][False]  # the same users (a multiset), another order
-        assert rank["users_in_order"][True] != rank["users_in_order"][False]
-        assert rank["result"][True] == rank["result"][False]
-    assert ranks[0]["result"] == ranks[1]["result"]  # gathered over both ranks
-    assert ranks[0]["users"][True] != ranks[1]["users"][True]
+    ranks = [torch.load(f"{cases_file}.rank{r}", weights_only=False) for r in range(world)]  # numpy floats
+    for name in cases:
+        for rank in ranks:
+            assert rank[name]["result"] == expected[name], (name, world)
+        for phase in (0, 1):
+            rows = [row for rank in ranks for row in rank[name]["rows"][phase]]
+            assert sorted(rows) == list(range(len(rows))), (name, phase)  # every sample once, none twice
+    assert ranks[0]["sorted, hidden history"]["type"] == "LengthSortedFullSortEvalDataLoader"
+    assert ranks[0]["RecBole's loader"]["type"] == ranks[0]["general model"]["type"] == "FullSortEvalDataLoader"
+    assert not any(ranks[r]["one batch in all"]["rows"][1] for r in range(1, world))
 
 
 @pytest.mark.parametrize("metrics", [["Hit", "NDCG"], ["Hit", "NDCG", "MRR", "Recall", "Precision", "MAP", "GAUC"]])

@@ -8,11 +8,11 @@ depend on the padding after a sequence's last item), the users a process evaluat
 first and each batch's sequence fields are cut to its longest history.
 
 It sits on the plugin's full-sort loader (:mod:`recbole_fame.data.eval_dataloader`), so the hidden-history
-protocol (``eval_exclude_history``) hides the same items of the same users. The metrics are RecBole's: every
-process evaluates exactly the users RecBole's loader gives it (in a multi-process run, the ones RecBole's
-``DistributedSampler`` assigns to its rank, padding duplicates included), once each, only in another order;
-every user's scores, history mask and positive item are the ones RecBole's batch would give it (to float
-tolerance; the ranking metrics are averages over users).
+protocol (``eval_exclude_history``) hides the same items of the same users, and in a multi-process run each
+process evaluates whole batches of the sorted order. The metrics are RecBole's: every user is evaluated once,
+only in another order, with the scores, history mask and positive item RecBole's batch would give it (to float
+tolerance), and the collector computes the metrics over the users in dataset order, as RecBole's loader gives
+them.
 """
 
 import numpy as np
@@ -45,22 +45,15 @@ def sorts_evaluation(config):
 
 
 class LengthSortedEvalMixin:
-    """Before a full-sort eval loader's ``collate_fn``: map the batch's indices to the same process's users sorted
-    by history length; after it: cut the batch's sequence fields to its longest history."""
+    """Over the plugin's full-sort eval loader: the samples evaluated shortest history first, and each batch's
+    sequence fields cut to its longest history."""
 
-    def _sort_by_length(self):
-        dataset = self._dataset
-        lengths = dataset.inter_feat[dataset.item_list_length_field].numpy()
-        # the users this process evaluates, in the order RecBole's loader gives them (DistributedSampler in a
-        # multi-process run: its rank's share, padded), once each
-        seen = np.fromiter(iter(self.sampler), dtype=np.int64, count=len(self.sampler))
-        order = np.arange(len(lengths))
-        if len(np.unique(seen)) == len(seen):  # else (more processes than users) RecBole's order
-            order[seen] = seen[np.argsort(lengths[seen], kind="stable")]
-        self._sorted_order = order
+    def evaluation_order(self):
+        lengths = self._dataset.inter_feat[self._dataset.item_list_length_field].numpy()
+        return np.argsort(lengths, kind="stable")
 
     def collate_fn(self, index):
-        data = super().collate_fn(self._sorted_order[np.asarray(index, dtype=np.int64)])
+        data = super().collate_fn(index)
         interaction = data[0]
         trim_to_longest(interaction, self._dataset.item_list_length_field, self.config["LIST_SUFFIX"])
         return data
@@ -69,10 +62,6 @@ class LengthSortedEvalMixin:
 class LengthSortedFullSortEvalDataLoader(LengthSortedEvalMixin, FullSortEvalDataLoader):
     """The plugin's (RecBole's) sequential full-sort evaluation loader, with batches sorted by history length and
     trimmed; ``history`` as for :class:`~recbole_fame.data.eval_dataloader.FullSortEvalDataLoader`."""
-
-    def __init__(self, config, dataset, sampler, shuffle=False, history=None):
-        super().__init__(config, dataset, sampler, shuffle=shuffle, history=history)
-        self._sort_by_length()
 
 
 def sort_evaluation(config, loader):

@@ -13,7 +13,7 @@ from recbole_fame.capabilities import length_bucketing_refused
 from recbole_fame.data.checks import check_dataset_files, find_atomic_file_problem
 from recbole_fame.data.dataloader import LengthBucketedTrainDataLoader
 from recbole_fame.data.dataset import dataset_class_for
-from recbole_fame.data.eval_dataloader import hide_history
+from recbole_fame.data.eval_dataloader import evaluate_exactly, hide_history
 from recbole_fame.data.history import excludes_history, full_sort_only, user_history_of
 from recbole_fame.data.sorted_eval import sort_evaluation, sorts_evaluation
 from recbole_fame.errors import ConfigurationError, DatasetFormatError
@@ -66,9 +66,10 @@ def data_preparation(config, dataset):
     """Split ``dataset`` and build the train/valid/test dataloaders exactly as RecBole does; with
     ``length_bucketing`` (single process) the training loader batches samples of similar length, in the
     sequence mode its batch is :func:`sequences_per_batch` sequences, with ``eval_exclude_history: True``
-    full-sort validation and test hide every item of the user's earlier history, and with ``sorted_evaluation``
+    full-sort validation and test hide every item of the user's earlier history, with ``sorted_evaluation``
     (default True) the full-sort evaluation of a model that supports batch trimming runs in batches of similar
-    history length (same metrics, :mod:`recbole_fame.data.sorted_eval`)."""
+    history length (same metrics, :mod:`recbole_fame.data.sorted_eval`), and with several processes full-sort
+    evaluation gives exactly one process's metrics (:mod:`recbole_fame.data.eval_dataloader`)."""
     model = config["model"]
     refused = length_bucketing_refused(get_model(model)) if config["length_bucketing"] else None
     if refused:
@@ -109,6 +110,7 @@ def data_preparation(config, dataset):
         valid_data, test_data = hide_history(config, valid_data, test_data, user_history_of(dataset))
     if sorts_evaluation(config):
         valid_data, test_data = sort_evaluation(config, valid_data), sort_evaluation(config, test_data)
+    valid_data, test_data = evaluate_exactly(config, valid_data), evaluate_exactly(config, test_data)
     return train_data, valid_data, test_data
 
 

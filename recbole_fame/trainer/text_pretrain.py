@@ -204,8 +204,8 @@ class FAMETextPretrainTrainer(Trainer):
                 self.model.save_text_checkpoint(saved_model_file, epoch=epoch, report=kwargs.pop("report", None))
             except (RecBoleFameError, OSError) as error:
                 failure = error
-                if saved_model_file is not None:  # a failed first write leaves no file, not the empty claim
-                    training_state.forget_empty_claim(saved_model_file)
+                if saved_model_file is not None:  # a failed first write leaves no file, not the claim
+                    training_state.forget_claim(saved_model_file)
         if self.distributed:  # the name rank 0 claimed, on every rank
             self.saved_model_file = self._from_rank0(self.saved_model_file)
             self.checkpoint_name_claimed = True

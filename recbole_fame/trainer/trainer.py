@@ -33,6 +33,9 @@ is RecBole's ``Trainer`` with them. Nothing of RecBole itself is changed (for Re
   checked writable when the trainer is built, before training (:func:`recbole_fame.training_state.check_checkpoint_dir`).
 * The evaluation collector is :class:`recbole_fame.collector.Collector`: RecBole's, without its dense
   [users, items] positive-item matrix where every row has one positive (sequential full sort); the same results.
+  With the plugin's full-sort loaders it computes the metrics over the rows in dataset order, in a
+  multi-process run gathered from every process, so they are exactly one process's (RecBole pads the users and
+  averages each process's rounded metrics).
 
 * The epoch of the best validation score is noted when it is reached (``best_valid_epoch``), and kept in the
   last checkpoint: RecBole logs it only when early stopping ends the run.
@@ -226,8 +229,8 @@ class RecBoleFameTrainerMixin:
         try:
             training_state.save_checkpoint_file(state, saved_model_file, "the best checkpoint")
         except BaseException:
-            # a failed first write leaves no file: the empty one is only this run's claim of the name
-            training_state.forget_empty_claim(saved_model_file)
+            # a failed first write leaves no file: not this run's claim of the name
+            training_state.forget_claim(saved_model_file)
             raise
         self.written_checkpoints.add(os.path.realpath(saved_model_file))
         if verbose:
@@ -284,7 +287,18 @@ class RecBoleFameTrainerMixin:
     def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
         if load_best_model and eval_data:
             self._load_best_model(model_file)
+        self._note_evaluated_rows(eval_data)
         return super().evaluate(eval_data, load_best_model=False, show_progress=show_progress)
+
+    def _note_evaluated_rows(self, eval_data):
+        """Tell the collector which sample each row of the plugin's full-sort loaders is (``evaluated_rows``;
+        None for RecBole's loaders)."""
+        self.eval_collector.evaluated_rows = getattr(eval_data, "evaluated_rows", None)
+
+    def _map_reduce(self, result, num_sample):
+        if self.eval_collector.gathered:  # the metrics of every process's rows already, on every process
+            return result
+        return super()._map_reduce(result, num_sample)
 
     def _load_best_model(self, model_file=None):
         """Load the best checkpoint (or ``model_file``) with the trusted loader."""
