@@ -3,6 +3,7 @@ seeds pooled in the paired test, and a table that still builds when the checkpoi
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -43,9 +44,15 @@ def runs(tmp_path_factory):
 
 
 @pytest.fixture
-def runs_to_remove_from(tmp_path_factory):
-    """Runs of the test's own, whose checkpoints and ranks it removes."""
-    return two_seeds_of_two_models(tmp_path_factory)
+def runs_to_remove_from(runs, tmp_path):
+    """A copy of the module's runs (JSONs, ranks and checkpoints, the JSONs pointing at the copies) for a test that
+    removes checkpoints and ranks."""
+    tmp, out = runs
+    copy = tmp_path / "protocol"
+    shutil.copytree(tmp, copy)
+    for path in (copy / "out").glob("*.json"):
+        path.write_text(path.read_text().replace(str(tmp), str(copy)))
+    return copy, copy / "out"
 
 
 def test_table_has_both_protocols_ranks_beside_the_runs_and_a_pooled_paired_test(runs):
