@@ -137,16 +137,24 @@ def checkpoint_files(folder):
     return sorted(saved.glob("*")) if saved.is_dir() else []
 
 
+def name_claims(folder):
+    """The checkpoint names a killed run claimed and never wrote (``recbole_fame.files``' claim files)."""
+    from recbole_fame.files import claim_writer
+
+    return [p.name for p in checkpoint_files(folder) if p.suffix == ".pth" and claim_writer(str(p)) is not None]
+
+
 def unreadable_checkpoints(folder):
-    """The files in saved/ that are not complete checkpoints (temporary files listed separately)."""
+    """The files in saved/ that are not complete checkpoints (temporary files and name claims listed apart)."""
     import torch
 
     bad, tmp = [], []
+    claims = name_claims(folder)
     for path in checkpoint_files(folder):
         if path.name.endswith(".tmp") or path.name.startswith("."):
             tmp.append(path.name)
             continue
-        if path.suffix != ".pth":
+        if path.suffix != ".pth" or path.name in claims:
             continue
         try:
             checkpoint = torch.load(path, weights_only=False, map_location="cpu")
@@ -182,11 +190,15 @@ def probe_kills(root):
         folder = root / f"kill{n}"
         rc, err, _ = child(folder, save=f"kill:{n}")
         bad, tmp = unreadable_checkpoints(folder)
+        claims = name_claims(folder)
         target = Path(writes[n - 1]).name
-        record("kill", f"killed during write {n} ({target})", "only complete checkpoint files left",
-               rc == 137 and not bad, f"rc {rc}; unreadable: {bad or 'none'}; temporary: {tmp or 'none'}")
+        record("kill", f"killed during write {n} ({target})",
+               "only complete checkpoints left (and the killed write's temporary file and name claim)",
+               rc == 137 and not bad, f"rc {rc}; unreadable: {bad or 'none'}; temporary: {tmp or 'none'}; "
+               f"name claims: {claims or 'none'}")
         # what a user does next: explain what is there, resume from it
-        for broken in [p for p in checkpoint_files(folder) if p.suffix == ".pth" and any(p.name in b for b in bad)]:
+        for broken in [p for p in checkpoint_files(folder)
+                       if p.suffix == ".pth" and (any(p.name in b for b in bad) or p.name in claims)]:
             rc3, err3 = explain_cli(folder, broken)
             record("kill", f"explain the file left by kill {n}", "one message naming the file",
                    one_message(rc3, err3) and broken.name in err3, last_error_line(err3))
@@ -195,13 +207,13 @@ def probe_kills(root):
             rc2, err2, res2 = child(folder, extra={"resume_from": str(lasts[0]), "epochs": 3})
             record("kill", f"resume after kill {n}", "exit 0, or one message",
                    rc2 == 0 or one_message(rc2, err2), f"rc {rc2} {last_error_line(err2) if rc2 else ''}")
-        # the next run in the same folder: stale temporary files of a killed writer are removed
-        if tmp:
+        # the next run in the same folder: a killed writer's temporary files and name claims are removed
+        if tmp or claims:
             rc5, err5, _ = child(folder)
             _, tmp_after = unreadable_checkpoints(folder)
-            left = [t for t in tmp if t in tmp_after]
-            record("kill", f"next run after kill {n} cleans the orphan temporary files", "no stale *.tmp",
-                   rc5 == 0 and not left, f"rc {rc5}; still there: {left or 'none'}")
+            left = [t for t in tmp if t in tmp_after] + [c for c in claims if c in name_claims(folder)]
+            record("kill", f"next run after kill {n} cleans the killed writer's files",
+                   "no stale *.tmp or name claim", rc5 == 0 and not left, f"rc {rc5}; still there: {left or 'none'}")
     rng = random.Random(16)
     for i in range(1, 4):  # a real SIGKILL just after the i-th write began (the driver logs each write first)
         folder = root / f"sigkill{i}"
@@ -214,7 +226,8 @@ def probe_kills(root):
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
         bad, tmp = unreadable_checkpoints(folder)
-        record("kill", f"SIGKILL {delay * 1000:.0f} ms after write {i} began", "only complete checkpoint files left",
+        record("kill", f"SIGKILL {delay * 1000:.0f} ms after write {i} began",
+               "only complete checkpoints left (and the killed write's temporary file and name claim)",
                not bad, f"rc {proc.returncode}; files: {[p.name for p in checkpoint_files(folder)]}; "
                f"unreadable: {bad or 'none'}")
 
