@@ -6,16 +6,17 @@
 # torch uses one thread per core unless OMP_NUM_THREADS says otherwise; THREADS lists the counts tried.
 # One run at a time, niced. Runs whose JSON exists are not repeated.
 #   bash benchmarks/recipes/quickstart_spread.sh
-# SEEDS, THREADS, OUT (results folder) and PYTHON are parameters.
+# DATASET (another dataset with its own yaml), SEEDS, THREADS, OUT (results folder) and PYTHON are parameters.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-.venv/bin/python}
+DATASET=${DATASET:-ml-100k}
 SEEDS=${SEEDS:-2020 2021 2022}
 THREADS=${THREADS:-1 2}
-OUT=${OUT:-results/ml-100k/quickstart}
+OUT=${OUT:-results/$DATASET/quickstart}
 for SEED in $SEEDS; do
     for T in $THREADS; do
-        OMP_NUM_THREADS=$T nice -n 10 "$PYTHON" -m benchmarks.compare --dataset=ml-100k --out="$OUT" --seed="$SEED" \
+        OMP_NUM_THREADS=$T nice -n 10 "$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$OUT" --seed="$SEED" \
             --models "FAME $T thread=FAME"
     done
 done
