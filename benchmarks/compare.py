@@ -107,7 +107,7 @@ def run_one(job_file):
 
     on_gpu = torch.cuda.is_available() and job["settings"].get("use_gpu", True)
     record = dict(job, wall_seconds=time.time() - start,
-                  device=torch.cuda.get_device_name() if on_gpu else "cpu",
+                  device=torch.cuda.get_device_name() if on_gpu else "cpu", threads=torch.get_num_threads(),
                   test_result={k: float(v) for k, v in result["test_result"].items()},
                   best_valid_result={k: float(v) for k, v in result["best_valid_result"].items()},
                   epochs=result["epochs"], best_epoch=result["best_epoch"],

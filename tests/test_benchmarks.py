@@ -38,12 +38,12 @@ def test_every_recipe_takes_its_dataset_and_interpreter_as_parameters(script):
     bare = [line for line in code if re.search(r"(^|[\s($;|&])python3? ", line) and "print(" not in line]
     assert not bare, f"{script.name} calls a bare python: {bare}"
     assert "PYTHON=${PYTHON:-.venv/bin/python}" in text
-    assert "DATASET=${DATASET:-amazon-beauty}" in text
+    assert re.search(r"^DATASET=\$\{DATASET:-[\w-]+\}$", text, re.M), f"{script.name}: no DATASET parameter"
     assert "amazon-beauty" not in "\n".join(line for line in code if "DATASET=${DATASET" not in line
                                              and "WARM=" not in line and "--dataset=amazon-beauty" not in line
                                              or "--dataset=amazon-beauty" in line and "compare" in line)
     if "benchmarks.compare" in text and "--table_only" not in text.split("benchmarks.compare", 1)[1][:200]:
-        assert "SEED=${SEED:-2020}" in text
+        assert "SEED=${SEED:-2020}" in text or "SEEDS=${SEEDS:-2020 " in text
     # results and checkpoints are parameters too (Beauty's folders by default)
     assert "results/beauty" not in "\n".join(line for line in code if "${" not in line), script.name
 
@@ -70,6 +70,7 @@ def test_compare_warm_starts_fame_from_a_sequence_mode_sasrec_without_copied_set
     assert fame["settings"]["pretrained_path"] == sasrec["checkpoint"]
     assert fame["settings"]["n_heads"] == 2 and fame["settings"]["hidden_size"] == 16  # from the checkpoint
     assert fame["settings"]["inner_size"] == 32 and "warm_start" not in fame["settings"]
+    assert sasrec["threads"] == fame["threads"] == 1  # torch's thread count, from OMP_NUM_THREADS
     assert "\r" not in proc.stdout + proc.stderr  # no progress bars in the logs
     assert "| FAME (warm start) |" in proc.stdout  # the table
 
