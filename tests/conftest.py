@@ -152,3 +152,9 @@ def pytest_runtest_protocol(item, nextitem):
     if drawn:
         with open(os.environ["RECBOLE_FAME_SEED_REPORT"], "a") as report:
             report.write(json.dumps({"test": item.nodeid, "unseeded": sorted(drawn)}) + "\n")
+
+
+def pytest_configure(config):
+    """RecBole's Config reads ``--key=value`` settings from ``sys.argv``: pytest's own options (``--maxfail=1``,
+    ``--durations=10``) are not settings, so the tests see a command line without them."""
+    del sys.argv[1:]
