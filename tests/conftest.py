@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import socket
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,3 +159,26 @@ def pytest_configure(config):
     """RecBole's Config reads ``--key=value`` settings from ``sys.argv``: pytest's own options (``--maxfail=1``,
     ``--durations=10``) are not settings, so the tests see a command line without them."""
     del sys.argv[1:]
+
+
+def free_ports(count):
+    """``count`` distinct ports free now, below the ephemeral range: the kernel hands ephemeral ports to outgoing
+    connections (gloo's own among them), so a port picked there with bind(0) and closed could be taken again
+    before the process group's store listens on it (EADDRINUSE, seen in a full-suite run under load)."""
+    ports, sockets = [], []
+    try:
+        for port in range(20000 + os.getpid() % 8000, 32768):  # below Linux's default ephemeral range (32768-)
+            candidate = socket.socket()
+            try:
+                candidate.bind(("127.0.0.1", port))
+            except OSError:
+                candidate.close()
+                continue
+            sockets.append(candidate)
+            ports.append(str(port))
+            if len(ports) == count:
+                return ports
+        raise RuntimeError(f"fewer than {count} free ports between 20000 and 32767")
+    finally:
+        for held in sockets:
+            held.close()

@@ -35,6 +35,7 @@ def worker(rank, cases_file, world):
             "result": [dict(trainer.evaluate(loader, load_best_model=False)) for loader in (valid_data, test_data)],
             "rows": [list(getattr(loader, "evaluated_rows", [])) for loader in (valid_data, test_data)],
         }
+        dist.barrier()  # every rank done with the last gather before any rank closes the group's connections
         dist.destroy_process_group()  # the next case's Config starts its own
     torch.save(out, f"{cases_file}.rank{rank}")
 

@@ -12,7 +12,7 @@ from recbole.trainer import Trainer as RecBoleTrainer
 from recbole_fame import FAME, Config, create_dataset, data_preparation, run_recbole_fame
 from recbole_fame.errors import OutputError, TrainingDivergedError
 from recbole_fame.trainer import Trainer
-from tests.conftest import HUNG_AFTER_SECONDS, seed_everything
+from tests.conftest import HUNG_AFTER_SECONDS, free_ports, seed_everything
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,14 +58,11 @@ def test_non_finite_loss_stops_with_epoch_step_and_setting(settings):
 
 
 def test_two_cpu_processes_train_and_end_with_identical_parameters(tmp_path):
-    import socket
     import subprocess
     import sys
     from pathlib import Path
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = str(s.getsockname()[1])
+    [port] = free_ports(1)
     worker = Path(__file__).resolve().parent / "ddp_worker.py"
     proc = subprocess.run([sys.executable, str(worker), str(tmp_path), port], capture_output=True, text=True,
                           timeout=HUNG_AFTER_SECONDS)

@@ -1,7 +1,6 @@
 """Full-sort evaluation in batches sorted by history length and trimmed: the same metrics as RecBole's loader,
 for every user the same rank of its positive item; and in several processes exactly one process's metrics."""
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer
 from recbole_fame.data.eval_dataloader import FullSortEvalDataLoader as PluginFullSortEvalDataLoader
 from recbole_fame.data.sorted_eval import LengthSortedFullSortEvalDataLoader
-from tests.conftest import HUNG_AFTER_SECONDS, TEST_DATA, seed_everything, tiny_settings
+from tests.conftest import HUNG_AFTER_SECONDS, TEST_DATA, free_ports, seed_everything, tiny_settings
 
 
 def prepare(settings, model, **overrides):
@@ -92,12 +91,6 @@ def test_models_that_read_the_padding_keep_recbole_evaluation(settings, override
     assert type(valid_data) is PluginFullSortEvalDataLoader and valid_data.history is not None
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return str(s.getsockname()[1])
-
-
 # full-sort evaluation in several processes: (model, settings) of each case
 EXACT_CASES = {
     "sorted, hidden history": ("FAME", {"eval_exclude_history": True, "eval_batch_size": 8}),
@@ -147,7 +140,8 @@ def test_several_processes_give_exactly_one_process_metrics(one_process, tmp_pat
     padded 79 users to 80 or 81, and its trainer averaged each process's rounded metrics)."""
     cases, expected = one_process
     cases_file = tmp_path / "cases.pt"
-    torch.save({name: dict(case, port=free_port()) for name, case in cases.items()}, cases_file)
+    ports = free_ports(len(cases))
+    torch.save({name: dict(case, port=port) for (name, case), port in zip(cases.items(), ports)}, cases_file)
     worker = Path(__file__).resolve().parent / "exact_eval_ddp_worker.py"
     proc = subprocess.run([sys.executable, str(worker), str(cases_file), str(world)], capture_output=True, text=True,
                           timeout=HUNG_AFTER_SECONDS)

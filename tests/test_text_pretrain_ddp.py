@@ -1,7 +1,6 @@
 """FAMETextPretrain under RecBole's distributed training: two CPU processes (gloo) pre-train on the tiny fixture,
 end with identical parameters, results and report, and write exactly one checkpoint and one text cache."""
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import torch
 from recbole_fame.text import load_text_checkpoint
 from recbole_fame.trainer.text_pretrain import shard_item_batches
 from tests.test_text_pretrain import tiny_encoder  # noqa: F401  (a fixture)
-from tests.conftest import HUNG_AFTER_SECONDS
+from tests.conftest import HUNG_AFTER_SECONDS, free_ports
 
 
 @pytest.mark.parametrize("n_items,batch_size,world_size", [(50, 8, 2), (50, 16, 3), (11, 4, 4), (50, 49, 2)])
@@ -35,9 +34,7 @@ def stacked(state_dict, name):
 
 
 def test_two_cpu_processes_pretrain_and_end_with_identical_parameters(tmp_path, tiny_encoder):  # noqa: F811
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = str(s.getsockname()[1])
+    [port] = free_ports(1)
     worker = Path(__file__).resolve().parent / "text_ddp_worker.py"
     proc = subprocess.run([sys.executable, str(worker), str(tmp_path), port, tiny_encoder], capture_output=True,
                           text=True, timeout=HUNG_AFTER_SECONDS, cwd=tmp_path)
