@@ -25,6 +25,7 @@ from scipy import stats
 
 from benchmarks.paired_test import metrics_of
 from benchmarks.protocol_table import ranks_of
+from benchmarks.report import write_report
 from benchmarks.runs import load_run, resolved_settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -142,11 +143,7 @@ def main(argv=None):
             continue
         lines.append("| " + " | ".join([name, f"{len(users):,}"] + [cell(label, users) for label in labels]
                                        + [paired(label, users) for label in labels[1:]]) + " |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if out:
-        with open(out, "w") as f:
-            f.write(text)
+    write_report(lines, out)
 
 
 if __name__ == "__main__":

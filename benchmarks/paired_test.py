@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from benchmarks.report import write_report
 from benchmarks.runs import hides_history
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -134,11 +135,7 @@ def main():
             f"| {run['label']} | {ndcg.mean():.4f} | {n_mean:+.4f} ({n_se:.4f}) | [{n_mean - 1.96 * n_se:+.4f}, "
             f"{n_mean + 1.96 * n_se:+.4f}] | {p_value(n_t)} / {p_value(n_w)} | {hit.mean():.4f} | {h_mean:+.4f} ({h_se:.4f}) | "
             f"{p_value(h_t)} / {p_value(h_w)} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
+    write_report(lines, args.out)
 
 
 if __name__ == "__main__":

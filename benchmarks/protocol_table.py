@@ -30,6 +30,7 @@ import numpy as np
 from scipy import stats
 
 from benchmarks.paired_test import metrics_of, per_user_ranks
+from benchmarks.report import write_report
 from benchmarks.runs import REBUILT_NOTE, SHAPE, setting_text, trained_under
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -166,11 +167,7 @@ def main():
     lines.append("| | parameters | " + " | ".join(f"{info[label][0]['parameters']:,}" for label in labels) + " |")
     if any(r.get("resolved_rebuilt") for runs in info.values() for r in runs):
         lines += ["", REBUILT_NOTE]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if out:
-        with open(out, "w") as f:
-            f.write(text)
+    write_report(lines, out)
 
 
 if __name__ == "__main__":

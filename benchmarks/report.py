@@ -4,14 +4,15 @@ import json
 import os
 
 
-def write_report(lines, out, data, quiet=False):
-    """Print ``lines`` as one markdown text (unless ``quiet``); with ``out``, write it there and ``data`` as JSON
-    beside it."""
+def write_report(lines, out, data=None, quiet=False):
+    """Print ``lines`` as one markdown text (unless ``quiet``); with ``out``, write it there and ``data`` (when
+    given) as JSON beside it."""
     text = "\n".join(lines) + "\n"
     if not quiet:
         print(text)
     if out:
         with open(out, "w") as f:
             f.write(text)
-        with open(os.path.splitext(out)[0] + ".json", "w") as f:
-            json.dump(data, f, indent=1)
+        if data is not None:
+            with open(os.path.splitext(out)[0] + ".json", "w") as f:
+                json.dump(data, f, indent=1)

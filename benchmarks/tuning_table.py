@@ -24,6 +24,7 @@ import os
 import sys
 
 from benchmarks.plot_sweeps import plot_experts, plot_heads
+from benchmarks.report import write_report
 from benchmarks.runs import load_run, resolved_settings, trained_under
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -150,11 +151,7 @@ def main(argv=None):
             os.makedirs(figures, exist_ok=True)
             for path in draw(runs, selected, dataset, figures):
                 lines.append(f"Figure: `{os.path.relpath(path, ROOT)}`")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if out:
-        with open(out, "w") as f:
-            f.write(text)
+    write_report(lines, out)
 
 
 if __name__ == "__main__":
