@@ -22,7 +22,7 @@ import argparse
 import sys
 
 from recbole_fame.errors import RecBoleFameError
-from recbole_fame.settings import refuse_unknown_command_line_settings
+from recbole_fame.runner.settings import refuse_unknown_command_line_settings
 from recbole_fame.tuning import ALGOS, TOOLS, extra_settings, output_paths, run_tuning
 
 

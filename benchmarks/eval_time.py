@@ -13,7 +13,7 @@ mode, length bucketing, 44 sequences per batch) it times, in one process on one 
     lower layers;
     and RecBole's evaluation ``Collector``;
   - after: the plugin's length-sorted, trimmed loader (``sorted_evaluation: True``), the plugin's model and
-    the plugin's trainer's collector (recbole_fame/collector.py: the same top-k result without a dense matrix);
+    the plugin's trainer's collector (recbole_fame/trainer/collector.py: the same top-k result without a dense matrix);
   both must give the same metrics (checked here, and by tests/test_sorted_eval.py);
 * the spread of sequence lengths within a batch of the length-bucketed training loader (one epoch's batches),
   against RecBole's shuffled batches, and the widths of the sorted evaluation batches.
@@ -40,7 +40,7 @@ from benchmarks.report import write_report
 from recbole.evaluator import Collector as RecBoleCollector
 from recbole.model.layers import FeedForward
 from recbole_fame import Config, create_dataset, data_preparation, get_model, get_trainer
-from recbole_fame.data.sorted_eval import sort_evaluation
+from recbole_fame.data.sorted_eval import LengthSortedFullSortEvalDataLoader
 
 
 def settings(model_name, args):
@@ -113,7 +113,8 @@ def main():
     for model_name in args.models.split(","):
         config = Config(model=model_name, dataset=args.dataset, config_dict=settings(model_name, args))
         train_data, valid_data, _ = data_preparation(config, create_dataset(config))
-        valid_sorted = sort_evaluation(config, valid_data)  # the same loader, history hiding included, sorted
+        valid_sorted = LengthSortedFullSortEvalDataLoader(  # the same loader, history hiding included, sorted
+            config, valid_data._dataset, valid_data._sampler, history=getattr(valid_data, "history", None))
         torch.manual_seed(0)
         model = get_model(model_name)(config, train_data._dataset)
         trainer = get_trainer(config["MODEL_TYPE"], model_name)(config, model)

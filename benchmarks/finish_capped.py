@@ -27,8 +27,8 @@ def main():
     import torch
 
     from recbole_fame import load_data_and_model
-    from recbole_fame.training_state import best_checkpoint_file
-    from recbole_fame.registry import get_trainer
+    from recbole_fame.storage.training_state import best_checkpoint_file
+    from recbole_fame.runner.registry import get_trainer
 
     with open(args.job_file) as f:
         job = json.load(f)

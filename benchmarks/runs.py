@@ -48,7 +48,7 @@ def config_settings(config):
 
 def resolve(model, dataset, config_files, overrides):
     """The resolved settings a run of ``model`` on ``dataset`` with these config files and overrides reads."""
-    from recbole_fame.quick_start import make_config
+    from recbole_fame.runner.pipeline import make_config
 
     config = make_config(model=model, dataset=dataset, config_file_list=config_files or None,
                          config_dict=dict(overrides))

@@ -15,7 +15,7 @@ import sys
 import torch
 
 from recbole_fame import FAME, Config, SASRecSeq, create_dataset, data_preparation
-from recbole_fame.checkpoint import load_recbole_checkpoint
+from recbole_fame.storage.checkpoint import load_recbole_checkpoint
 from recbole_fame.model import warm_start
 
 

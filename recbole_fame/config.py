@@ -1,6 +1,6 @@
 """RecBole's ``Config`` with the plugin's models and yaml files.
 
-As in RecBole-GNN, the model name is resolved with :func:`recbole_fame.registry.get_model` (plugin first,
+As in RecBole-GNN, the model name is resolved with :func:`recbole_fame.runner.registry.get_model` (plugin first,
 then RecBole), and the plugin's yaml files are layered over RecBole's own defaults:
 
 1. RecBole's overall, model and dataset yaml (what RecBole alone would read);
@@ -17,7 +17,7 @@ while they train (:mod:`recbole_fame.trainer.trainer`); building a Config change
 The user's yaml files are read with a safe loader: a ``!!python/...`` tag is refused, never executed or
 constructed, and a file that is missing, not UTF-8, not yaml or not a mapping of settings ends in one
 :class:`~recbole_fame.errors.ConfigurationError` naming it. Once built, every setting the runs read is
-checked (:mod:`recbole_fame.settings`): strict booleans, counts >= 1, a positive finite learning rate, and the
+checked (:mod:`recbole_fame.runner.settings`): strict booleans, counts >= 1, a positive finite learning rate, and the
 trust rule for settings that make RecBole unpickle a file.
 """
 
@@ -30,10 +30,10 @@ import torch
 import yaml
 from recbole.config import Config as RecBoleConfig
 
-from recbole_fame import settings
+from recbole_fame.runner import settings
 from recbole_fame.defaults import _YamlLoader, properties_dir, property_file
 from recbole_fame.errors import ConfigurationError
-from recbole_fame.registry import get_model
+from recbole_fame.runner.registry import get_model
 
 
 def settings_module_file():
@@ -131,7 +131,7 @@ class Config(RecBoleConfig):
     def _load_internal_config_dict(self, model, model_class, dataset):
         self._recbole_quick_start_files = []
         super()._load_internal_config_dict(model, model_class, dataset)
-        # the settings the model's own yaml files define (which model-size checks apply, recbole_fame.settings)
+        # the settings the model's own yaml files define (which model-size checks apply, recbole_fame.runner.settings)
         recbole_model_file = os.path.join(os.path.dirname(os.path.realpath(settings_module_file())), "..",
                                           "properties", "model", f"{model}.yaml")
         self._recbole_fame_model_keys = set(self._keys_of(recbole_model_file)) | set(

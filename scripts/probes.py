@@ -138,8 +138,8 @@ def checkpoint_files(folder):
 
 
 def name_claims(folder):
-    """The checkpoint names a killed run claimed and never wrote (``recbole_fame.files``' claim files)."""
-    from recbole_fame.files import claim_writer
+    """The checkpoint names a killed run claimed and never wrote (``recbole_fame.storage.files``' claim files)."""
+    from recbole_fame.storage.files import claim_writer
 
     return [p.name for p in checkpoint_files(folder) if p.suffix == ".pth" and claim_writer(str(p)) is not None]
 

@@ -47,7 +47,7 @@ def one_thread():
 def rescored(checkpoint, eval_exclude_history):
     """The checkpoint's test metrics from ``load_data_and_model`` under the given protocol."""
     from recbole_fame import load_data_and_model
-    from recbole_fame.registry import get_trainer
+    from recbole_fame.runner.registry import get_trainer
 
     config, model, _, _, _, test_data = load_data_and_model(
         checkpoint, config_dict={"eval_exclude_history": eval_exclude_history})

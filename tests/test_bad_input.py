@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import run_recbole_fame
-from recbole_fame.checkpoint import load_recbole_checkpoint
+from recbole_fame.storage.checkpoint import load_recbole_checkpoint
 from recbole_fame.errors import CheckpointError
 from tests.conftest import HUNG_AFTER_SECONDS, TEST_DATA
 
@@ -478,6 +478,6 @@ def test_sampled_evaluation_that_ranks_more_items_than_topk_passes(settings, mon
                                     "MIG-GPU-8f3e2c1a-0b1d-4c2e-9f00-123456789abc/1/0"])
 def test_gpu_ids_that_name_gpus_pass(gpu_id):
     """(Checked directly: RecBole's Config exports gpu_id as CUDA_VISIBLE_DEVICES for the whole process.)"""
-    from recbole_fame.settings import check_gpu_id
+    from recbole_fame.runner.settings import check_gpu_id
 
     check_gpu_id(gpu_id)

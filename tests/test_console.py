@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recbole_fame.console import metrics_table, summary_text
+from recbole_fame.runner.console import metrics_table, summary_text
 from tests.conftest import HUNG_AFTER_SECONDS, TEST_DATA
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ def test_each_run_of_a_process_writes_its_own_log_file(tmp_path):
     code = (
         "from pathlib import Path\n"
         "from recbole_fame import run_recbole_fame\n"
-        "from recbole_fame.console import log_file\n"
+        "from recbole_fame.runner.console import log_file\n"
         "from tests.conftest import tiny_settings\n"
         "for seed in (11, 12):\n"
         "    run_recbole_fame(model='FAME', dataset='tiny', config_dict=tiny_settings(Path('.'), epochs=1, seed=seed,\n"

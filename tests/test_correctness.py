@@ -9,7 +9,7 @@ from recbole.trainer import Trainer
 from recbole_fame import FAME, Config, create_dataset, data_preparation, run_recbole_fame
 from recbole_fame.explain import main as explain_main
 from recbole_fame.quick_start import load_data_and_model
-from recbole_fame.training_state import changed_training_settings
+from recbole_fame.storage.training_state import changed_training_settings
 
 
 def test_resume_compares_the_sequence_loss_weighting(settings):

@@ -145,7 +145,7 @@ def test_the_collector_counts_a_positive_scored_minus_infinity_a_miss(hand_built
     hit, the plugin's a miss."""
     from recbole.evaluator import Collector as RecBoleCollector
 
-    from recbole_fame.collector import Collector
+    from recbole_fame.trainer.collector import Collector
 
     config = Config(model=KnownScores, dataset="hand", config_dict=settings_for(
         hand_built, tmp_path, True, topk=[5], valid_metric="NDCG@5"))

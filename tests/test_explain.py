@@ -190,7 +190,7 @@ def test_truncated_checkpoint_is_one_error_naming_the_file(trained, tmp_path, ca
 def test_output_into_an_unwritable_folder_is_one_error(trained, tmp_path, capsys, monkeypatch, option):
     import errno
 
-    from recbole_fame import files
+    from recbole_fame.storage import files
 
     def create_temporary(path):  # as in a read-only folder (root ignores chmod)
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(files.temporary_name(path)))

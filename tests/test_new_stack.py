@@ -18,7 +18,7 @@ from conftest import TEST_DATA
 
 
 def test_plain_numbers_keep_values_and_containers():
-    from recbole_fame.results import plain_numbers
+    from recbole_fame.runner.results import plain_numbers
 
     result = OrderedDict([("hit@5", np.float64(0.0183)), ("ndcg@10", np.float32(0.5)), ("n", np.int64(3))])
     plain = plain_numbers({"test_result": result, "pair": (np.float64(1.5), [np.bool_(True)]), "name": "FAME"})

@@ -21,7 +21,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from recbole_fame import files
+from recbole_fame.storage import files
 from recbole_fame.errors import OutputError, RecBoleFameError
 from recbole_fame.prepare import output
 from recbole_fame.prepare.__main__ import main as prepare_main
@@ -275,7 +275,7 @@ def test_checkpoint_in_a_chmod_read_only_folder(tmp_path):
 
 
 def test_written_files_get_the_usual_permissions_not_mkstemps_private_ones(tmp_path):
-    from recbole_fame.files import default_file_mode
+    from recbole_fame.storage.files import default_file_mode
 
     previous = os.umask(0o022)
     try:

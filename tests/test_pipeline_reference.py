@@ -15,3 +15,17 @@ def test_fixed_runs_give_the_reference_metrics_through_every_entry_point():
                     "differ; remake it on this machine from a known-good commit with python -m tests.pipeline_reference")
     runs = measure()
     assert runs == reference["runs"]
+
+
+def test_saving_and_loading_the_dataloaders_changes_no_metric(settings, tmp_path):
+    """RecBole's save_split_dataloaders drops each loader's generator to pickle it: the run that saves them keeps
+    drawing as a run that does not, and a run that loads them builds the same loaders from their splits."""
+    from recbole_fame import run_recbole_fame
+
+    options = settings(eval_exclude_history=True, train_mode="sequence", length_bucketing=True)
+    plain = run_recbole_fame(model="FAME", dataset="tiny", config_dict=options)
+    saving = run_recbole_fame(model="FAME", dataset="tiny", config_dict=dict(options, save_dataloaders=True))
+    assert (tmp_path / "saved" / "tiny-for-FAME-dataloader.pth").is_file()
+    loading = run_recbole_fame(model="FAME", dataset="tiny", config_dict=options)
+    assert plain["test_result"] == saving["test_result"] == loading["test_result"]
+    assert plain["best_valid_result"] == saving["best_valid_result"] == loading["best_valid_result"]

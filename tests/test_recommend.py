@@ -16,13 +16,14 @@ import pytest
 import torch
 from recbole.data.interaction import Interaction
 
-from recbole_fame import files, recommendations, run_recbole_fame
+from recbole_fame import recommendations, run_recbole_fame
+from recbole_fame.storage import files
 from recbole_fame.errors import CheckpointError, ConfigurationError
 from recbole_fame.quick_start import load_data_and_model
 from recbole_fame.recommend import main
 from recbole_fame.recommend import lists as lists_module
 from recbole_fame.recommend import writers
-from recbole_fame.registry import get_trainer
+from recbole_fame.runner.registry import get_trainer
 from tests.conftest import TEST_DATA, tiny_settings
 from tests.test_text_pretrain import LOAD_COL as TEXT_LOAD_COL
 from tests.test_text_pretrain import text_settings, tiny_encoder  # noqa: F401  (a fixture)

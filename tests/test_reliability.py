@@ -279,7 +279,7 @@ def test_a_full_disk_under_torch_s_writer_says_the_disk_is_full(settings, tmp_pa
     import builtins
     import errno
 
-    from recbole_fame import training_state
+    from recbole_fame.storage import training_state
 
     config = Config(model="FAME", dataset="tiny", config_dict=settings(epochs=1))
     train_data, _, _ = data_preparation(config, create_dataset(config))
@@ -318,12 +318,12 @@ def test_orphan_temporary_files_of_a_killed_writer_are_removed_at_the_next_write
     """A writer killed mid-write leaves its temporary file; the next write into the folder removes it, and the
     dead writers' temporary files of other targets too (a run killed at its first checkpoint never writes that
     file again), and leaves alone the temporary files of writers still running and of other machines."""
-    from recbole_fame import files
+    from recbole_fame.storage import files
 
     target = tmp_path / "FAME-x.pth"
     killed = (
         "import os, signal, sys\n"
-        "from recbole_fame.files import atomic_write\n"
+        "from recbole_fame.storage.files import atomic_write\n"
         "def write(tmp):\n"
         "    open(tmp, 'wb').write(b'half')\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -357,7 +357,8 @@ def test_the_name_claim_of_a_run_killed_at_its_first_best_checkpoint_is_removed_
     run is gone (and an empty checkpoint of an older version after an hour), not a running run's claim."""
     from types import SimpleNamespace
 
-    from recbole_fame import files, training_state
+    from recbole_fame.storage import training_state
+    from recbole_fame.storage import files
 
     saved = tmp_path / "saved"
     killed = (

@@ -59,7 +59,7 @@ def test_resumed_run_ends_with_the_metrics_of_the_uninterrupted_run(settings, tm
 
 def test_without_the_random_states_the_resumed_run_would_differ(settings, tmp_path, monkeypatch):
     """The check above can fail: resuming from the same epoch with fresh random states gives other numbers."""
-    from recbole_fame import training_state
+    from recbole_fame.storage import training_state
 
     def config(name, **extra):
         return settings(epochs=4, stopping_step=10, checkpoint_dir=str(tmp_path / name), **extra)
@@ -143,7 +143,7 @@ def test_a_finished_run_keeps_its_last_epoch_state_only_when_asked(settings, tmp
 
 
 def test_changed_training_settings_are_listed():
-    from recbole_fame.training_state import changed_training_settings
+    from recbole_fame.storage.training_state import changed_training_settings
 
     saved = {key: None for key in ("seed", "learning_rate")} | {"seed": 1, "learning_rate": 0.001}
     now = dict(saved, learning_rate=0.01)

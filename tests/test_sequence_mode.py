@@ -131,8 +131,8 @@ def test_length_bucketing_sees_every_sample_once_with_tighter_batches(settings):
 @pytest.mark.parametrize("model_name", ["SASRec", "GRU4Rec", "CORE", "FAME", "SASRecSeq"])
 def test_trimming_a_batch_changes_no_score_of_a_trimmable_model(settings, model_name):
     """The bucketed loader cuts a batch's sequence fields to its longest sequence for the models that support
-    batch trimming (recbole_fame.capabilities): their training loss and full-sort scores stay the same."""
-    from recbole_fame.capabilities import supports_batch_trimming
+    batch trimming (recbole_fame.runner.capabilities): their training loss and full-sort scores stay the same."""
+    from recbole_fame.runner.capabilities import supports_batch_trimming
 
     assert supports_batch_trimming(get_model(model_name))
     config, loader, _ = split(settings, model=model_name, length_bucketing=True, loss_type="CE")

@@ -160,11 +160,11 @@ def test_several_processes_give_exactly_one_process_metrics(one_process, tmp_pat
 
 @pytest.mark.parametrize("metrics", [["Hit", "NDCG"], ["Hit", "NDCG", "MRR", "Recall", "Precision", "MAP", "GAUC"]])
 def test_the_plugin_collector_collects_what_recbole_collects(settings, metrics):
-    """recbole_fame.collector.Collector: the same rec.topk (and rec.items) as RecBole's for one positive per row,
+    """recbole_fame.trainer.collector.Collector: the same rec.topk (and rec.items) as RecBole's for one positive per row,
     RecBole's own code for several; the trainer uses it."""
     from recbole.evaluator import Collector as RecBoleCollector
 
-    from recbole_fame.collector import Collector
+    from recbole_fame.trainer.collector import Collector
 
     seed_everything()  # the initial weights and any other draw: not left to the tests that ran before
     config, (train_data, valid_data, _) = prepare(settings, "FAME", metrics=metrics, eval_batch_size=16)

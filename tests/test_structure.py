@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import recbole_fame
-from recbole_fame import capabilities
-from recbole_fame.registry import get_model, get_trainer
+from recbole_fame.runner import capabilities
+from recbole_fame.runner.registry import get_model, get_trainer
 from recbole_fame.trainer import RecBoleFameTrainerMixin
 
 PACKAGE = Path(recbole_fame.__file__).resolve().parent
@@ -115,3 +115,23 @@ def test_train_mode_has_one_reader_one_default_and_one_check(bad):
     # (tests/test_defaults.py), which a plain RecBole Config never reads: train_mode({}) is overall.yaml's
     assert "train_mode" not in load_yaml(Path(properties_dir()) / "model" / "SASRecSeq.yaml")
     assert load_yaml(Path(properties_dir()) / "model" / "FAME.yaml")["train_mode"] == "sequence"
+
+
+def test_the_data_package_imports_no_model_trainer_or_run_wiring():
+    """The run's plan (recbole_fame.runner.plan) decides what the model can do; data/ builds what the plan says and
+    never looks a model up, nor reads the run's settings checks: nothing it imports, directly or through other
+    modules of the package, is a model, a trainer or run wiring."""
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    forbidden = ("recbole_fame.runner", "recbole_fame.model", "recbole_fame.trainer", "recbole_fame.quick_start",
+                 "recbole_fame.config")
+    reached = {}
+    for name in (m for m in modules if m.startswith("recbole_fame.data")):
+        stack = [(name, [name])]
+        while stack:
+            module, path = stack.pop()
+            for child in imports_of(modules[module]) & set(modules):
+                if child.startswith(forbidden):
+                    reached[" -> ".join(path + [child])] = True
+                elif child not in path and child != "recbole_fame":
+                    stack.append((child, path + [child]))
+    assert sorted(reached) == []

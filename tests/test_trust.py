@@ -10,7 +10,8 @@ import pytest
 
 import run_recbole_fame
 from recbole_fame.errors import ConfigurationError
-from recbole_fame.settings import BOOLEAN_SETTINGS, PICKLED_FILE_SETTINGS, check_pickled_files
+from recbole_fame.runner.settings import BOOLEAN_SETTINGS
+from recbole_fame.storage.checkpoint import PICKLED_FILE_SETTINGS, check_pickled_files
 from tests.test_bad_input import tiny
 
 

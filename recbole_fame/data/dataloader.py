@@ -2,7 +2,7 @@
 
 With ``length_bucketing: True``, each epoch shuffles the samples, sorts them by length within chunks of
 ``bucket_batches`` batches, cuts the chunks into batches and shuffles the batches. Every sample is still seen
-once per epoch. For the models that support batch trimming (:mod:`recbole_fame.capabilities`) each batch's
+once per epoch. For the models that support batch trimming (:mod:`recbole_fame.runner.capabilities`, passed in by the run's plan) each batch's
 sequence fields are also cut to its longest sequence, so batches of short sequences cost less: those models' scores cannot depend on the padding after a
 sequence's last item (FAME and SASRecSeq trim it themselves; RecBole's SASRec and CORE mask it in attention,
 GRU4Rec is causal and reads position ``item_length - 1``). Other models get bucketed batches at full width:
@@ -16,14 +16,15 @@ import numpy as np
 import torch
 from recbole.data.dataloader import TrainDataLoader
 
-from recbole_fame.capabilities import supports_batch_trimming
-from recbole_fame.registry import get_model
 
 
 class LengthBucketedTrainDataLoader(TrainDataLoader):
-    def __init__(self, config, dataset, sampler, shuffle=True):
+    """Args as RecBole's ``TrainDataLoader``, plus ``trims_batches``: cut each batch to its longest sequence (for
+    a model that supports batch trimming, :class:`recbole_fame.runner.plan.RunPlan`)."""
+
+    def __init__(self, config, dataset, sampler, shuffle=True, trims_batches=False):
         self.bucket_batches = config["bucket_batches"] or 50
-        self.trims_batches = supports_batch_trimming(get_model(config["model"]))
+        self.trims_batches = trims_batches
         self._order = None
         self._epoch_generator = torch.Generator().manual_seed(config["seed"])
         super().__init__(config, dataset, sampler, shuffle=False)  # the order is ours, see _new_order

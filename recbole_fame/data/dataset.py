@@ -25,7 +25,6 @@ from recbole.data.dataset import SequentialDataset
 from recbole.data.interaction import Interaction
 from recbole.utils import FeatureType, ModelType
 
-from recbole_fame.capabilities import supports_sequence_training, supports_train_exclude_history
 from recbole_fame.data.history import (
     HISTORY_LENGTH_FIELD,
     HistoryRecordingMixin,
@@ -33,8 +32,6 @@ from recbole_fame.data.history import (
     dataset_class_recording_history,
     excludes_history,
 )
-from recbole_fame.registry import get_model
-from recbole_fame.defaults import train_mode
 from recbole_fame.errors import require
 from recbole_fame.memory import check_sequence_rows_fit
 
@@ -305,21 +302,12 @@ def check_split(config):
     )
 
 
-def dataset_class_for(config):
-    """The plugin dataset class for this configuration, or None for RecBole's default."""
-    require(
-        not config["train_exclude_history"] or supports_train_exclude_history(get_model(config["model"])),
-        f"train_exclude_history leaves a sequence's items out of the training softmax, which {config['model']}'s "
-        "loss does not do: use it with FAME or SASRecSeq, or set train_exclude_history: False.",
-    )
-    if train_mode(config) == "prefix":
+def dataset_class_for(config, plan):
+    """The plugin dataset class for the run's ``plan`` (:class:`recbole_fame.runner.plan.RunPlan`, which has refused
+    a training mode the model cannot train in), or None for RecBole's default."""
+    if plan.train_mode == "prefix":
         return prefix_dataset_class(config)
     check_split(config)
-    require(
-        supports_sequence_training(get_model(config["model"])),
-        f"train_mode 'sequence' trains a loss at every position, which {config['model']} does not compute: "
-        "use it with FAME, or set train_mode: prefix.",
-    )
     return SequenceTrainingDataset
 
 

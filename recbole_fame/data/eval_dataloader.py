@@ -6,7 +6,7 @@ With ``eval_exclude_history: True`` the loader of a sequential model returns, wi
 every item the user interacted with before the scored target, over the user's whole history
 (:mod:`recbole_fame.data.history`). A target the user already had is hidden with the rest and counts as a
 miss, also when fewer than k items are left visible and the top k reaches the hidden ones
-(:mod:`recbole_fame.collector`). Non-sequential models are RecBole's as they are: RecBole
+(:mod:`recbole_fame.trainer.collector`). Non-sequential models are RecBole's as they are: RecBole
 already hides their training (and, at test, validation) items.
 
 Several processes: RecBole's loaders split the samples with torch's ``DistributedSampler``, which pads the list
@@ -16,12 +16,11 @@ samples, in the order one process evaluates them (:meth:`FullSortEvalDataLoader.
 batches of ``eval_batch_size`` one process makes, and process r of W evaluates whole batches r, r + W, ...:
 every sample once, in exactly the batch it has in one process. ``evaluated_rows`` holds the sample (dataset
 index) of each row the process evaluates, in order; the plugin's collector gathers every process's rows by it
-and computes the metrics once, over all samples in dataset order (:mod:`recbole_fame.collector`), so they
+and computes the metrics once, over all samples in dataset order (:mod:`recbole_fame.trainer.collector`), so they
 equal one process's for any number of processes.
 """
 
 from contextlib import contextmanager
-from logging import getLogger
 
 import numpy as np
 import torch.distributed as dist
@@ -87,24 +86,3 @@ class FullSortEvalDataLoader(RecBoleFullSortEvalDataLoader):
                                                  feat[self.iid_field])
         return int(repeated.sum())
 
-
-def hide_history(config, valid_data, test_data, history):
-    """The validation and test loaders rebuilt to hide every user's earlier items; logs the repeated targets."""
-    loaders = []
-    for phase, loader in (("valid", valid_data), ("test", test_data)):
-        loader = FullSortEvalDataLoader(config, loader._dataset, loader._sampler, history=history)
-        repeated = loader.repeated_target_count()
-        getLogger().info(
-            f"eval_exclude_history: every earlier item of a user is hidden at {phase}; {repeated} of "
-            f"{len(loader._dataset)} {phase} targets were already in their user's history and count as misses."
-        )
-        loaders.append(loader)
-    return loaders
-
-
-def evaluate_exactly(config, loader):
-    """``loader`` rebuilt as the plugin's full-sort loader when it is RecBole's and the run has several processes
-    (RecBole's pads the samples and averages rounded metrics; module docstring)."""
-    if config["single_spec"] or type(loader) is not RecBoleFullSortEvalDataLoader:
-        return loader
-    return FullSortEvalDataLoader(config, loader._dataset, loader._sampler)

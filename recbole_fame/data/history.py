@@ -4,7 +4,7 @@ RecBole's full-sort evaluation of sequential models ranks every item, including 
 interacted with: its dataloader passes no ``history_index`` for them. The S3-Rec / ICLRec / BSARec code, whose
 Amazon files and numbers the FAME paper's Table 2 sits beside, sets the scores of all of a user's earlier
 items to 0 before ranking (so a hidden item still ranks above the visible items scored below 0); the plugin
-sets them to -inf and never counts an item scored -inf a hit (:mod:`recbole_fame.collector`), so a repeated
+sets them to -inf and never counts an item scored -inf a hit (:mod:`recbole_fame.trainer.collector`), so a repeated
 target is always a miss. :class:`UserHistory` keeps, for every user, the items in time order
 (the whole sequence, not only the last ``MAX_ITEM_LIST_LENGTH`` items a sample carries) and, for every
 sample, how many of them come before its target, so the evaluation can hide exactly those.

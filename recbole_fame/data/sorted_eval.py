@@ -3,7 +3,7 @@
 RecBole's full-sort evaluation runs its users in dataset order, so nearly every batch of ``eval_batch_size``
 users holds some history of ``MAX_ITEM_LIST_LENGTH`` items and is computed at that width, although the mean
 history is much shorter (Beauty: 8.9 items of 50). With ``sorted_evaluation: True`` (the default) and a model
-that supports batch trimming (``supports_batch_trimming``, :mod:`recbole_fame.capabilities`: its scores cannot
+that supports batch trimming (``supports_batch_trimming``, :mod:`recbole_fame.runner.capabilities`: its scores cannot
 depend on the padding after a sequence's last item), the users a process evaluates are taken shortest history
 first and each batch's sequence fields are cut to its longest history.
 
@@ -16,12 +16,8 @@ them.
 """
 
 import numpy as np
-from recbole.data.dataloader import FullSortEvalDataLoader as RecBoleFullSortEvalDataLoader
 
-from recbole_fame.capabilities import supports_batch_trimming
 from recbole_fame.data.eval_dataloader import FullSortEvalDataLoader
-from recbole_fame.errors import UnknownModelError
-from recbole_fame.registry import get_model
 
 
 def trim_to_longest(data, length_field, list_suffix):
@@ -31,17 +27,6 @@ def trim_to_longest(data, length_field, list_suffix):
         if field.endswith(list_suffix) and data[field].dim() >= 2:
             data.interaction[field] = data[field][:, :longest]
     return data
-
-
-def sorts_evaluation(config):
-    """Whether evaluation batches are sorted by history length and trimmed for this run."""
-    if config["sorted_evaluation"] is False:
-        return False
-    try:
-        model_class = get_model(config["model"])
-    except UnknownModelError:  # a user's own model class, passed to Config by class: RecBole's evaluation
-        return False
-    return supports_batch_trimming(model_class)
 
 
 class LengthSortedEvalMixin:
@@ -63,10 +48,3 @@ class LengthSortedFullSortEvalDataLoader(LengthSortedEvalMixin, FullSortEvalData
     """The plugin's (RecBole's) sequential full-sort evaluation loader, with batches sorted by history length and
     trimmed; ``history`` as for :class:`~recbole_fame.data.eval_dataloader.FullSortEvalDataLoader`."""
 
-
-def sort_evaluation(config, loader):
-    """``loader`` rebuilt length-sorted if it is a sequential full-sort loader (RecBole's or the plugin's)."""
-    if type(loader) not in (RecBoleFullSortEvalDataLoader, FullSortEvalDataLoader) or not loader.is_sequential:
-        return loader
-    return LengthSortedFullSortEvalDataLoader(config, loader._dataset, loader._sampler,
-                                              history=getattr(loader, "history", None))

@@ -1,36 +1,29 @@
-"""RecBole's ``create_dataset`` and ``data_preparation`` with the plugin's dataset classes (the efficient
-training mode), the dataset checks, the optional length-bucketed training loader and the optional hiding of
-already-seen items at full-sort evaluation (``eval_exclude_history``)."""
+"""The plugin's ``create_dataset`` and ``data_preparation``: RecBole's, given the run's plan
+(:class:`recbole_fame.runner.plan.RunPlan`), with the plugin's dataset classes (the efficient training mode), the
+dataset checks, and each dataloader built once with all its options: the length-bucketed training loader, the
+hiding of already-seen items at full-sort evaluation (``eval_exclude_history``), evaluation sorted by history
+length and exact multi-process evaluation."""
 
 from contextlib import contextmanager
 from logging import getLogger
 
 import pandas as pd
-from recbole.data import data_preparation as recbole_data_preparation
-from recbole.utils import ModelType
+from recbole.data.dataloader import FullSortEvalDataLoader as RecBoleFullSortEvalDataLoader
+from recbole.data.utils import create_samplers, get_dataloader, load_split_dataloaders, save_split_dataloaders
+from recbole.sampler import KGSampler
+from recbole.utils import ModelType, set_color
 
-from recbole_fame.capabilities import length_bucketing_refused
 from recbole_fame.data.checks import check_dataset_files, find_atomic_file_problem
 from recbole_fame.data.dataloader import LengthBucketedTrainDataLoader
 from recbole_fame.data.dataset import dataset_class_for
-from recbole_fame.data.eval_dataloader import evaluate_exactly, hide_history
-from recbole_fame.data.history import excludes_history, full_sort_only, user_history_of
-from recbole_fame.data.sorted_eval import sort_evaluation, sorts_evaluation
+from recbole_fame.data.eval_dataloader import FullSortEvalDataLoader
+from recbole_fame.data.history import full_sort_only, user_history_of
+from recbole_fame.data.sorted_eval import LengthSortedFullSortEvalDataLoader
 from recbole_fame.errors import ConfigurationError, DatasetFormatError
 from recbole_fame.memory import check_prefix_samples_fit
-from recbole_fame.defaults import train_mode
-from recbole_fame.registry import get_model
+from recbole_fame.storage.checkpoint import check_pickled_files
 
 BATCH_UNITS = ("targets", "sequences")
-
-
-def uses_length_bucketing(config):
-    """``length_bucketing``; unset (``~``, FAME's default) it follows the training mode: on in the sequence mode,
-    off (RecBole's shuffled batches) in the prefix mode."""
-    value = config["length_bucketing"]
-    if value is None:
-        return train_mode(config) == "sequence" and not length_bucketing_refused(get_model(config["model"]))
-    return bool(value)
 
 
 def sequences_per_batch(config, train_dataset):
@@ -62,36 +55,65 @@ def _train_batch_size(config, value):
         config["train_batch_size"] = saved
 
 
-def data_preparation(config, dataset):
-    """Split ``dataset`` and build the train/valid/test dataloaders exactly as RecBole does; with
-    ``length_bucketing`` (single process) the training loader batches samples of similar length, in the
-    sequence mode its batch is :func:`sequences_per_batch` sequences, with ``eval_exclude_history: True``
-    full-sort validation and test hide every item of the user's earlier history, with ``sorted_evaluation``
-    (default True) the full-sort evaluation of a model that supports batch trimming runs in batches of similar
-    history length (same metrics, :mod:`recbole_fame.data.sorted_eval`), and with several processes full-sort
-    evaluation gives exactly one process's metrics (:mod:`recbole_fame.data.eval_dataloader`)."""
-    model = config["model"]
-    refused = length_bucketing_refused(get_model(model)) if config["length_bucketing"] else None
-    if refused:
-        raise ConfigurationError(f"length_bucketing: True cannot train {model}: {refused}. "
-                                 "Set length_bucketing: False for it (RecBole's shuffled batches).")
-    from recbole_fame.settings import check_pickled_files
-
+def data_preparation(config, dataset, plan):
+    """Split ``dataset`` and build the train/valid/test dataloaders as RecBole does, each once, with the options
+    of ``plan``: with ``length_bucketing`` (single process) the training loader batches samples of similar
+    length, in the sequence mode its batch is :func:`sequences_per_batch` sequences, with hidden history
+    (``eval_exclude_history: True``) full-sort validation and test hide every item of the user's earlier history,
+    with sorted evaluation the full-sort evaluation of a model that supports batch trimming runs in batches of
+    similar history length (same metrics, :mod:`recbole_fame.data.sorted_eval`), and with several processes
+    full-sort evaluation gives exactly one process's metrics (:mod:`recbole_fame.data.eval_dataloader`).
+    Dataloaders RecBole saved (``save_dataloaders``) give back their splits and samplers."""
     check_pickled_files(config)  # dataloaders_save_path: RecBole unpickles it
     check_topk_fits(config, dataset)
-    if (config["MODEL_TYPE"] == ModelType.SEQUENTIAL and train_mode(config) == "prefix"
-            and isinstance(dataset.inter_feat, pd.DataFrame)):  # RecBole's build makes the samples from it
+    if (config["MODEL_TYPE"] == ModelType.SEQUENTIAL and plan.train_mode == "prefix"
+            and isinstance(dataset.inter_feat, pd.DataFrame)):  # dataset.build() makes the samples from it
         check_prefix_samples_fit(config, dataset)
-    if config["length_bucketing"] and config["shuffle"] is False:
-        raise ConfigurationError("length_bucketing: True draws its own order every epoch (samples shuffled, sorted "
-                                 "by length within chunks, batches shuffled), so shuffle: False would be ignored. "
-                                 "Set shuffle: True, or length_bucketing: False for RecBole's unshuffled order.")
-    train_data, valid_data, test_data = recbole_data_preparation(config, dataset)  # builds the samples
-    train_dataset, sampler = train_data._dataset, getattr(train_data, "_sampler", None)
-    # RecBole's knowledge-aware loader wraps two loaders and has no sampler attribute: it is never rebuilt
-    rebuildable = hasattr(train_data, "_sampler")
+    if config["eval_exclude_history"] and not full_sort_only(config):
+        getLogger().warning("eval_exclude_history applies to full-sort evaluation only (eval_args mode: full); "
+                            f"this run evaluates with mode {config['eval_args']['mode']}, so nothing is hidden.")
+    loaded = load_split_dataloaders(config)
+    if loaded is not None:
+        dataset._change_feat_format()
+        if config["MODEL_TYPE"] == ModelType.KNOWLEDGE:  # RecBole's two-loader wrapper: kept as RecBole loads it
+            return loaded
+        splits, samplers = [loader._dataset for loader in loaded], [loader._sampler for loader in loaded]
+    else:
+        splits = dataset.build()
+        samplers = create_samplers(config, dataset, splits)
+    history = user_history_of(dataset) if plan.hides_history else None
+    train_data = _train_loader(config, plan, dataset, splits[0], samplers[0])
+    valid_data, test_data = (_eval_loader(config, plan, phase, split, sampler, history)
+                             for phase, split, sampler in zip(("valid", "test"), splits[1:], samplers[1:]))
+    if config["save_dataloaders"] and loaded is None:
+        _save_dataloaders(config, (train_data, valid_data, test_data))
+    getLogger().info(set_color("[Training]: ", "pink") + set_color("train_batch_size", "cyan") + " = "
+                     + set_color(f"[{config['train_batch_size']}]", "yellow") + set_color(" train_neg_sample_args", "cyan")
+                     + ": " + set_color(f"[{config['train_neg_sample_args']}]", "yellow"))
+    getLogger().info(set_color("[Evaluation]: ", "pink") + set_color("eval_batch_size", "cyan") + " = "
+                     + set_color(f"[{config['eval_batch_size']}]", "yellow") + set_color(" eval_args", "cyan") + ": "
+                     + set_color(f"[{config['eval_args']}]", "yellow"))
+    return train_data, valid_data, test_data
+
+
+def _save_dataloaders(config, loaders):
+    """RecBole's ``save_split_dataloaders``, which drops each loader's generator to pickle it: the loaders of
+    this run get theirs back, so that saving them does not change how they draw."""
+    generators = [(loader.generator, getattr(loader.sampler, "generator", None)) for loader in loaders]
+    save_split_dataloaders(config, dataloaders=loaders)
+    for loader, (generator, sampler_generator) in zip(loaders, generators):
+        loader.generator = generator
+        loader.sampler.generator = sampler_generator  # a shuffling sampler draws from it
+
+
+def _train_loader(config, plan, dataset, train_dataset, sampler):
+    """The training loader: RecBole's (its knowledge-aware one with a KG sampler), or the length-bucketed one; in
+    the sequence mode with :func:`sequences_per_batch` sequences per batch."""
+    if config["MODEL_TYPE"] == ModelType.KNOWLEDGE:
+        kg_sampler = KGSampler(dataset, config["train_neg_sample_args"]["distribution"],
+                               config["train_neg_sample_args"]["alpha"])
+        return get_dataloader(config, "train")(config, train_dataset, sampler, kg_sampler, shuffle=True)
     sequences = sequences_per_batch(config, train_dataset)
-    bucketing = uses_length_bucketing(config) and config["single_spec"]
     if sequences is not None:
         train_dataset.sequences_per_batch = sequences  # read by the models' SequenceLoss
         if (config["train_batch_unit"] or "targets") == "targets":
@@ -99,32 +121,43 @@ def data_preparation(config, dataset):
                 f"train_mode sequence: train_batch_size {config['train_batch_size']} counts training targets, so a "
                 f"batch takes {sequences} sequences (mean training sequence length "
                 f"{train_dataset.targets_per_sequence:.1f}); train_batch_unit: sequences counts sequences instead")
-    if rebuildable and (bucketing or (sequences is not None and sequences != config["train_batch_size"])):
-        loader_class = LengthBucketedTrainDataLoader if bucketing else type(train_data)
-        with _train_batch_size(config, sequences or config["train_batch_size"]):
-            train_data = loader_class(config, train_dataset, sampler, shuffle=train_data.shuffle)
-    if config["eval_exclude_history"] and not full_sort_only(config):
-        getLogger().warning("eval_exclude_history applies to full-sort evaluation only (eval_args mode: full); "
-                            f"this run evaluates with mode {config['eval_args']['mode']}, so nothing is hidden.")
-    if excludes_history(config):
-        valid_data, test_data = hide_history(config, valid_data, test_data, user_history_of(dataset))
-    if sorts_evaluation(config):
-        valid_data, test_data = sort_evaluation(config, valid_data), sort_evaluation(config, test_data)
-    valid_data, test_data = evaluate_exactly(config, valid_data), evaluate_exactly(config, test_data)
-    return train_data, valid_data, test_data
+    with _train_batch_size(config, sequences or config["train_batch_size"]):
+        if plan.length_bucketing:
+            return LengthBucketedTrainDataLoader(config, train_dataset, sampler, trims_batches=plan.trims_batches)
+        return get_dataloader(config, "train")(config, train_dataset, sampler, shuffle=config["shuffle"])
 
 
-def create_dataset(config):
-    """RecBole's ``create_dataset``, with the plugin's dataset classes and the missing-files check first.
+def _eval_loader(config, plan, phase, split, sampler, history):
+    """RecBole's loader for ``phase``; a full-sort one is the plugin's when the plan hides history, sorts
+    evaluation (sequential models) or evaluates in several processes."""
+    loader_class = get_dataloader(config, phase)
+    if loader_class is not RecBoleFullSortEvalDataLoader:
+        return loader_class(config, split, sampler, shuffle=False)
+    sequential = config["MODEL_TYPE"] == ModelType.SEQUENTIAL
+    if plan.sorted_evaluation and sequential:
+        loader_class = LengthSortedFullSortEvalDataLoader
+    elif history is not None or plan.exact_evaluation:
+        loader_class = FullSortEvalDataLoader
+    else:
+        return loader_class(config, split, sampler, shuffle=False)
+    loader = loader_class(config, split, sampler, shuffle=False, history=history)
+    if history is not None and sequential:
+        getLogger().info(
+            f"eval_exclude_history: every earlier item of a user is hidden at {phase}; "
+            f"{loader.repeated_target_count()} of {len(split)} {phase} targets were already in their user's "
+            "history and count as misses.")
+    return loader
+
+
+def create_dataset(config, plan):
+    """RecBole's ``create_dataset``, with the plugin's dataset class for ``plan`` and the missing-files check first.
 
     A value RecBole cannot read (non-UTF-8 bytes, a non-number in a float column) is one
     :class:`DatasetFormatError` naming the file, line and column; nothing RecBole pickled is read from outside
-    ``checkpoint_dir`` (:func:`recbole_fame.settings.check_pickled_files`)."""
-    from recbole_fame.settings import check_pickled_files
-
+    ``checkpoint_dir`` (:func:`recbole_fame.storage.checkpoint.check_pickled_files`)."""
     check_pickled_files(config)
     check_dataset_files(config)
-    dataset_class = dataset_class_for(config)
+    dataset_class = dataset_class_for(config, plan)
     try:
         if dataset_class is None:
             from recbole.data import create_dataset as recbole_create_dataset
@@ -144,7 +177,7 @@ def create_dataset(config):
 def check_topk_fits(config, dataset):
     """Full-sort metrics at k need at least k items to rank (RecBole fails in torch.topk otherwise). Fewer than
     k items may be left visible to a user whose history is hidden (``eval_exclude_history``): the top k then
-    reaches hidden items, and a hidden target there is still a miss (:mod:`recbole_fame.collector`)."""
+    reaches hidden items, and a hidden target there is still a miss (:mod:`recbole_fame.trainer.collector`)."""
     topk = config["topk"] or []
     largest = max(topk if isinstance(topk, (list, tuple)) else [topk])
     items = dataset.item_num - 1  # without the padding item

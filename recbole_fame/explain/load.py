@@ -6,13 +6,13 @@ reads them only from ``./saved`` (RecBole's default ``checkpoint_dir``, where yo
 """
 
 from recbole_fame.errors import CheckpointError, RecBoleFameError
-from recbole_fame.quick_start import load_trained, read_checkpoint_header
+from recbole_fame.runner.trained import load_trained, read_checkpoint_header
 
 
 def check_is_fame(model_name):
     """Refuse checkpoints of models without FAME's heads, gate and experts."""
     from recbole_fame.model.sequential_recommender import FAME
-    from recbole_fame.registry import get_model
+    from recbole_fame.runner.registry import get_model
 
     try:
         model_class = get_model(model_name)

@@ -12,7 +12,7 @@ from logging import getLogger
 
 import torch
 
-from recbole_fame.checkpoint import load_recbole_checkpoint
+from recbole_fame.storage.checkpoint import load_recbole_checkpoint
 from recbole_fame.errors import CheckpointError
 
 

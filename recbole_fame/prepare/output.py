@@ -7,7 +7,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from recbole_fame.errors import output_error
-from recbole_fame.files import atomic_write
+from recbole_fame.storage.files import atomic_write
 
 from .stats import Stats
 

@@ -11,12 +11,12 @@ from recbole.data.interaction import Interaction
 from recbole.utils import ModelType
 from tqdm import tqdm
 
-from recbole_fame.capabilities import supports_batch_trimming
+from recbole_fame.runner.capabilities import supports_batch_trimming
 from recbole_fame.data.eval_dataloader import FullSortEvalDataLoader
 from recbole_fame.data.history import HISTORY_LENGTH_FIELD
 from recbole_fame.data.sorted_eval import trim_to_longest
 from recbole_fame.errors import CheckpointError, ConfigurationError, is_int
-from recbole_fame.quick_start import load_trained, read_checkpoint_header
+from recbole_fame.runner.trained import load_trained, read_checkpoint_header
 from recbole_fame.recommend.writers import COLUMNS, AtomicOutput, output_format, require_pyarrow
 
 #: ``test``: the input the test evaluation ranks for (the history up to the validation item); ``next``: the

@@ -7,7 +7,7 @@ Every format holds the rows of :data:`COLUMNS` (``user``, ``rank``, ``item``, ``
   is the position in the lists);
 * ``parquet``: one row per user and rank, one row group per batch (needs pyarrow).
 
-The rows go to a temporary file beside the output (:func:`recbole_fame.files.create_temporary`) as each batch
+The rows go to a temporary file beside the output (:func:`recbole_fame.storage.files.create_temporary`) as each batch
 finishes, so memory holds one batch; the file is moved into place when the last batch is written. A failure
 (an unwritable folder, a full disk, an error while ranking, an interrupt) leaves no file at the output path.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from recbole_fame.errors import ConfigurationError, output_error
-from recbole_fame import files
+from recbole_fame.storage import files
 
 COLUMNS = ("user", "rank", "item", "score")
 FORMATS = ("csv", "jsonl", "parquet")

@@ -20,8 +20,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from recbole_fame.errors import output_error
-from recbole_fame.files import atomic_write as files_atomic_write
-from recbole_fame.files import write_bytes
+from recbole_fame.storage.files import atomic_write as files_atomic_write
+from recbole_fame.storage.files import write_bytes
 
 
 def cache_key(encoder_identity, texts):
@@ -32,7 +32,7 @@ def cache_key(encoder_identity, texts):
 
 def atomic_write(files):
     """Write ``files``, a list of ``(path, bytes)``, so that none is left half-written
-    (:func:`recbole_fame.files.atomic_write`: temporary files moved into place when all are complete; on an
+    (:func:`recbole_fame.storage.files.atomic_write`: temporary files moved into place when all are complete; on an
     OSError, folder not writable or disk full, nothing is left behind and the error is raised)."""
     files_atomic_write([(path, functools.partial(_write_data, data=data)) for path, data in files])
 

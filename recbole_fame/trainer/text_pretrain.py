@@ -49,8 +49,8 @@ from recbole.data.interaction import Interaction
 from recbole.utils import set_color
 from tqdm import tqdm
 
-from recbole_fame import training_state
-from recbole_fame.distributed import barrier
+from recbole_fame.storage import training_state
+from recbole_fame.compat.distributed import barrier
 from recbole_fame.errors import ConfigurationError, RecBoleFameError
 from recbole_fame.text.disentanglement import format_report
 from recbole_fame.trainer.trainer import Trainer

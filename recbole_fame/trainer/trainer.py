@@ -7,11 +7,11 @@ is RecBole's ``Trainer`` with them. Nothing of RecBole itself is changed (for Re
 
 * Checkpoints load on torch >= 2.6, which loads with ``weights_only=True`` by default and so fails on
   RecBole's checkpoints (they pickle the whole ``Config``): ``evaluate(load_best_model=True)`` and
-  ``resume_checkpoint`` read them with :func:`recbole_fame.checkpoint.load_recbole_checkpoint`, which
+  ``resume_checkpoint`` read them with :func:`recbole_fame.storage.checkpoint.load_recbole_checkpoint`, which
   unpickles only files in the run's own ``checkpoint_dir``, the best checkpoints this trainer wrote itself
   (``written_checkpoints``), or anything after ``trust_checkpoint: True``.
 * Exact resume: besides the best checkpoint, a last-epoch checkpoint with the random states
-  (``<best>-last.pth``, :mod:`recbole_fame.training_state`), which ``resume_checkpoint`` restores; a lock file
+  (``<best>-last.pth``, :mod:`recbole_fame.storage.training_state`), which ``resume_checkpoint`` restores; a lock file
   beside it (``<file>.lock``, held until ``fit`` ends) refuses the same resume started twice at once.
 * Unique checkpoint names: RecBole names the best checkpoint after the model and the second the trainer was
   built; the first write claims the name exclusively and moves to ``...-1.pth`` when another run holds it
@@ -30,8 +30,8 @@ is RecBole's ``Trainer`` with them. Nothing of RecBole itself is changed (for Re
 * Several processes on CPU (gloo): RecBole builds ``DistributedDataParallel(model, device_ids=[local_rank])``,
   which torch accepts for GPU modules only; on CPU it is built without ``device_ids``.
 * The ``checkpoint_dir`` is created with ``exist_ok`` (RecBole's ``ensure_dir`` races between processes) and
-  checked writable when the trainer is built, before training (:func:`recbole_fame.training_state.check_checkpoint_dir`).
-* The evaluation collector is :class:`recbole_fame.collector.Collector`: RecBole's, without its dense
+  checked writable when the trainer is built, before training (:func:`recbole_fame.storage.training_state.check_checkpoint_dir`).
+* The evaluation collector is :class:`recbole_fame.trainer.collector.Collector`: RecBole's, without its dense
   [users, items] positive-item matrix where every row has one positive (sequential full sort); the same results.
   With the plugin's full-sort loaders it computes the metrics over the rows in dataset order, in a
   multi-process run gathered from every process, so they are exactly one process's (RecBole pads the users and
@@ -55,10 +55,10 @@ from recbole.trainer import trainer as recbole_trainer
 from recbole.utils import set_color
 from torch.nn.parallel import DistributedDataParallel
 
-from recbole_fame import training_state
-from recbole_fame.checkpoint import load_recbole_checkpoint
+from recbole_fame.storage import training_state
+from recbole_fame.storage.checkpoint import load_recbole_checkpoint
 from recbole_fame.errors import CheckpointError, ConfigurationError, TrainingDivergedError
-from recbole_fame.files import release_lock
+from recbole_fame.storage.files import release_lock
 
 
 @contextlib.contextmanager
@@ -117,7 +117,7 @@ class RecBoleFameTrainerMixin:
         self.best_valid_epoch = None
         self.train_position = [None, 0]
         self.loaded_weights = _warm_start_file(self.config)
-        from recbole_fame.collector import Collector
+        from recbole_fame.trainer.collector import Collector
 
         self.eval_collector = Collector(self.config)  # RecBole's results, cheaper for one positive per row
 
@@ -248,7 +248,7 @@ class RecBoleFameTrainerMixin:
                     f"{checkpoint['config'][key]}, and this run is of {key} {self.config[key]}. "
                     f"Pass --{key}={checkpoint['config'][key]} or a checkpoint of this {key}."
                 )
-        is_last = "random_states" in checkpoint  # a last checkpoint (recbole_fame.training_state)
+        is_last = "random_states" in checkpoint  # a last checkpoint (recbole_fame.storage.training_state)
         start_epoch = checkpoint["epoch"] + 1
         if start_epoch >= self.epochs:
             raise ConfigurationError(

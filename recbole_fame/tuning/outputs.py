@@ -1,7 +1,7 @@
 """The outputs of a tuning run: one JSON-ready record per trial, the JSON document, RecBole's text export.
 
 Both files are checked writable before the first trial (:func:`check_output_files`) and rewritten after every
-trial through :func:`recbole_fame.files.atomic_write`; a file that cannot be written is one
+trial through :func:`recbole_fame.storage.files.atomic_write`; a file that cannot be written is one
 :class:`~recbole_fame.errors.OutputError` naming it, and the previous version of it is kept.
 """
 
@@ -9,7 +9,7 @@ import json
 import os
 
 from recbole_fame.errors import output_error
-from recbole_fame.files import atomic_write, check_writable_folder
+from recbole_fame.storage.files import atomic_write, check_writable_folder
 
 OUTPUT_FIX = "pass --output_file=<a file in a folder you can write>"
 

@@ -9,7 +9,7 @@ import math
 import os
 import sys
 
-from recbole_fame.checkpoint import TRUST_SETTINGS
+from recbole_fame.storage.checkpoint import TRUST_SETTINGS
 from recbole_fame.errors import ConfigurationError
 
 PARAM_TYPES = ("choice", "uniform", "quniform", "loguniform")
@@ -99,7 +99,7 @@ def extra_settings(args):
 def check_params_against_model(space, fixed, config_file_list):
     """Build the run's configuration once (a bad setting fails here, before any trial) and warn about tuned
     names no configuration file defines (often a typo, which would tune nothing)."""
-    from recbole_fame.quick_start import make_config
+    from recbole_fame.runner.pipeline import make_config
 
     config = make_config(config_dict=dict(fixed, state="ERROR"), config_file_list=config_file_list)
     unknown = [name for name in space if name not in config.final_config_dict]

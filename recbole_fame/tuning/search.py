@@ -2,7 +2,7 @@
 
 import sys
 
-from recbole_fame.console import each_warning_once
+from recbole_fame.runner.console import each_warning_once
 from recbole_fame.errors import ConfigurationError
 from recbole_fame.tuning.outputs import check_output_files, output_paths, plain, summary, write_json, write_text
 from recbole_fame.tuning.params import check_params_against_model, grid_size, read_params_file

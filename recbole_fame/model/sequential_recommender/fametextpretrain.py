@@ -64,7 +64,7 @@ from recbole.model.abstract_recommender import SequentialRecommender
 from recbole.utils import InputType
 from torch import nn
 
-from recbole_fame.distributed import barrier
+from recbole_fame.compat.distributed import barrier
 from recbole_fame.errors import CheckpointError
 from recbole_fame.text.cache import cached_text_embeddings
 from recbole_fame.text.checkpoint import load_text_checkpoint, save_text_checkpoint
@@ -171,7 +171,7 @@ class FAMETextPretrain(SequentialRecommender):
     r"""Facet-specific projections of frozen item text embeddings, trained by alternating SupCon per head."""
 
     input_type = InputType.POINTWISE
-    # what the run's validation and test results measure here (recbole_fame.console's summary, the log)
+    # what the run's validation and test results measure here (recbole_fame.runner.console's summary, the log)
     result_names = {
         "valid": "facet precision (mean over heads of each head's label precision@k on its own facet)",
         "test": "text-similarity ranking of the next item (cosine to the last items' text embeddings; "

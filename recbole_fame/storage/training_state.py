@@ -29,9 +29,9 @@ import random
 import numpy as np
 import torch
 
-from recbole_fame.checkpoint import setting
+from recbole_fame.storage.checkpoint import setting
 from recbole_fame.errors import CheckpointError, OutputError, output_error
-from recbole_fame.files import atomic_write, check_writable_folder, claim_name, is_own_claim, release_lock, take_lock
+from recbole_fame.storage.files import atomic_write, check_writable_folder, claim_name, is_own_claim, release_lock, take_lock
 
 # the attributes of RecBole's training dataloaders that hold torch generators (RecBole's shuffling
 # generator and the length-bucketed loader's own)
@@ -91,7 +91,7 @@ def claim_checkpoint_name(trainer):
 
     RecBole names it ``<model>-<local time to the second>.pth``, so two runs that start in the same second
     (seeds in parallel, a tuning sweep) write the same file and each tests the other's weights. The first
-    write creates the name exclusively (atomic across processes, :func:`recbole_fame.files.claim_name`: a claim
+    write creates the name exclusively (atomic across processes, :func:`recbole_fame.storage.files.claim_name`: a claim
     naming this process, which the next write into the folder removes once the process is gone without writing
     it); a name that exists already gets the first free suffix ``-1``, ``-2``, ... Claimed once per trainer
     (``trainer.checkpoint_name_claimed``); a resumed run owns the file it resumed from.
@@ -119,7 +119,7 @@ def claim_checkpoint_name(trainer):
 
 
 def save_checkpoint_file(state, path, what):
-    """``torch.save`` ``state`` to ``path`` through :func:`recbole_fame.files.atomic_write`: a temporary file
+    """``torch.save`` ``state`` to ``path`` through :func:`recbole_fame.storage.files.atomic_write`: a temporary file
     beside it, moved into place when complete, so that a failed write (a full disk, a kill) leaves the
     previous file as it was and no partial file. A failure is one :class:`~recbole_fame.errors.OutputError`
     naming the file (``what``: e.g. "the best checkpoint") and the fix."""
@@ -197,7 +197,7 @@ def check_weights_fit(resume_file, checkpoint, model, config):
 def lock_resume(resume_file):
     """Claim the resume of ``resume_file`` for this process with ``<resume_file>.lock`` beside it: the same state
     resumed twice at once would write the same checkpoints. A lock of a process that no longer runs is taken over.
-    Returns the lock file (release it with :func:`recbole_fame.files.release_lock`)."""
+    Returns the lock file (release it with :func:`recbole_fame.storage.files.release_lock`)."""
     lock = f"{resume_file}.lock"
     holder = take_lock(lock)
     if holder is not None:

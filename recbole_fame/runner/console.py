@@ -125,7 +125,7 @@ def metrics_table(result):
 def result_names(model):
     """``(valid, test)``: what a model's validation score and test result measure. A model whose results are
     not a recommender's validation metric and test ranking names them in ``result_names`` (FAMETextPretrain)."""
-    from recbole_fame.registry import get_model
+    from recbole_fame.runner.registry import get_model
 
     try:
         names = getattr(get_model(model), "result_names", None) or {}

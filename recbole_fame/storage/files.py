@@ -1,7 +1,7 @@
 """Writing files so that none is ever left half-written: the one atomic writer of the plugin.
 
 Dataset converters (:mod:`recbole_fame.prepare.common`), text caches and checkpoints
-(:mod:`recbole_fame.text.cache`) and the trainers' checkpoints (:mod:`recbole_fame.training_state`) all write
+(:mod:`recbole_fame.text.cache`) and the trainers' checkpoints (:mod:`recbole_fame.storage.training_state`) all write
 through :func:`atomic_write`: each file goes to a temporary file beside it, named
 ``.<name>.<host>.<pid>.<random>.tmp``, and is moved into place with :func:`os.replace` only when complete.
 A writer that is killed leaves only such a temporary file; the next write into the same folder removes it

@@ -14,7 +14,7 @@ multi-process training, ``exist_ok`` folders) live in the plugin's trainer class
 For a pipeline that keeps RecBole's own ``Trainer``, :func:`patch_recbole` applies the same fixes to
 RecBole's ``Trainer`` class (and so to its subclasses), once, when called.
 
-The runner (:mod:`recbole_fame.quick_start`) applies :func:`add_scipy_dok_update` before it builds a model: scipy
+The pipeline (:mod:`recbole_fame.runner.pipeline`) applies :func:`add_scipy_dok_update` before it builds a model: scipy
 1.13 removed ``dok_matrix._update``, with which RecBole's graph models fill their adjacency matrix.
 """
 
@@ -116,7 +116,7 @@ def patch_recbole():
     from recbole.trainer import trainer as trainer_module
 
     from recbole_fame.trainer.trainer import RecBoleFameTrainerMixin as Fixes
-    from recbole_fame.training_state import check_checkpoint_dir
+    from recbole_fame.storage.training_state import check_checkpoint_dir
     from recbole_fame.trainer.trainer import _cpu_distributed_model_deferred
 
     trainer_cls = trainer_module.Trainer

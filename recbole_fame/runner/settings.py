@@ -21,7 +21,7 @@ that names it:
   may carry settings of other tools, it is one warning per name (:func:`check_unknown_settings`);
 * settings that make RecBole unpickle a file (``dataset_save_path``, ``dataloaders_save_path``) or
   ``torch.load`` one (RecBole models' pre-training files), and the files RecBole unpickles from ``checkpoint_dir``
-  unasked, follow the checkpoint trust rule of :mod:`recbole_fame.checkpoint`: inside ``checkpoint_dir``, or
+  unasked, follow the checkpoint trust rule of :mod:`recbole_fame.storage.checkpoint`: inside ``checkpoint_dir``, or
   anywhere with ``trust_checkpoint: True``; a config file alone can neither opt in nor move ``checkpoint_dir``'s
   boundary (``trust_checkpoint: True`` in a file stops the run, to be confirmed on the command line).
 """
@@ -34,7 +34,7 @@ import os
 import re
 import sys
 
-from recbole_fame.checkpoint import is_inside, refusal, set_by_a_file_only, setting, trust_rule
+from recbole_fame.storage.checkpoint import check_pickled_files, set_by_a_file_only
 from recbole_fame.errors import ConfigurationError
 
 #: Every boolean setting the plugin or RecBole's trainer, dataloaders and dataset read (tests/test_trust.py checks
@@ -62,18 +62,6 @@ LEARNERS = ("adam", "adamw", "sgd", "adagrad", "rmsprop", "sparse_adam")
 
 #: Model sizes that must be integers >= 1 for a model whose own yaml defines them.
 MODEL_SIZE_SETTINGS = ("hidden_size", "embedding_size", "n_heads", "n_layers", "inner_size")
-
-#: Settings naming a file RecBole unpickles (pickle.load) or torch.loads, by the models that read them.
-PICKLED_FILE_SETTINGS = {
-    "dataset_save_path": "RecBole's create_dataset unpickles it",
-    "dataloaders_save_path": "RecBole's data_preparation unpickles it",
-    "pre_model_path": "RecBole's S3Rec, RaCT and ConvNCF torch.load it",
-    "pretrain_path": "RecBole's NAIS torch.loads it",
-    "mf_pretrain_path": "RecBole's NeuMF torch.loads it",
-    "mlp_pretrain_path": "RecBole's NeuMF torch.loads it",
-    "warm_up": "RecBole's KD_DAGFM torch.loads it",
-}
-
 
 def parse_bool(key, value):
     """``value`` as a bool, or a :class:`ConfigurationError` naming ``key``."""
@@ -215,39 +203,6 @@ def check_metrics(cfg):
         )
 
 
-def recbole_default_pickles(config):
-    """The files RecBole unpickles from ``checkpoint_dir`` when they exist, with no setting naming them: the saved
-    dataset (``<dataset>-<dataset class>.pth``, read by ``create_dataset``) and dataloaders
-    (``<dataset>-for-<model>-dataloader.pth``, read by ``data_preparation``)."""
-    folder = setting(config, "checkpoint_dir") or "saved"
-    dataset, model = setting(config, "dataset"), setting(config, "model")
-    if not (isinstance(folder, (str, os.PathLike)) and isinstance(dataset, str) and isinstance(model, str)):
-        return []
-    classes = (f"{model}Dataset", "Dataset", "SequentialDataset", "KnowledgeBasedDataset")
-    names = [f"{dataset}-{name}.pth" for name in classes] + [f"{dataset}-for-{model}-dataloader.pth"]
-    return [path for path in (os.path.join(folder, name) for name in names) if os.path.isfile(path)]
-
-
-def check_pickled_files(config, sources=None):
-    """Refuse a setting, or a file of RecBole's in ``checkpoint_dir``, that would make RecBole unpickle a file from
-    outside the trust boundary without the opt-in (``config``: a Config or a plain dict of settings; ``sources``:
-    the Config that tells where each setting came from, :func:`recbole_fame.checkpoint.trust_rule`)."""
-    rule = trust_rule(config, sources)
-    if rule.anywhere:
-        return
-    for key, why in PICKLED_FILE_SETTINGS.items():
-        path = setting(config, key)
-        if not path or not isinstance(path, (str, os.PathLike)):
-            continue
-        if not is_inside(path, rule.folder):
-            raise ConfigurationError(refusal(f"{key}={path}", f"{why}, and a Python pickle can run code when it is "
-                                             "loaded", rule))
-    for path in recbole_default_pickles(config):
-        if not is_inside(path, rule.folder):
-            raise ConfigurationError(refusal(path, "RecBole unpickles this file of checkpoint_dir when it exists, and "
-                                             "a Python pickle can run code when it is loaded", rule))
-
-
 def check_trust_from_files(config):
     """``trust_checkpoint: True`` from a config file alone stops the run: the opt-in is the user's, on the command
     line or in ``config_dict``, never a shared file's."""
@@ -290,7 +245,7 @@ def known_settings():
     for value in vars(argument_list).values():
         if isinstance(value, list):
             known.update(value)
-    package = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # recbole_fame/
     for folder in (os.path.dirname(recbole.__file__), package):
         for path in glob.glob(os.path.join(folder, "**", "*.py"), recursive=True):
             with open(path, encoding="utf-8") as f:

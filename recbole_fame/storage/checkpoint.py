@@ -19,7 +19,7 @@ from collections import namedtuple
 
 import torch
 
-from recbole_fame.errors import CheckpointError
+from recbole_fame.errors import CheckpointError, ConfigurationError
 
 #: RecBole's own checkpoint_dir (its overall.yaml): the trust boundary when no trusted source names another
 DEFAULT_CHECKPOINT_DIR = "saved"
@@ -117,3 +117,48 @@ def load_recbole_checkpoint(path, config, map_location="cpu", written_by_this_ru
             f"{type(checkpoint).__name__}). Pass the .pth file that run_recbole_fame.py saved in checkpoint_dir."
         )
     return checkpoint
+
+
+#: Settings naming a file RecBole unpickles (pickle.load) or torch.loads, by the models that read them.
+PICKLED_FILE_SETTINGS = {
+    "dataset_save_path": "RecBole's create_dataset unpickles it",
+    "dataloaders_save_path": "RecBole's data_preparation unpickles it",
+    "pre_model_path": "RecBole's S3Rec, RaCT and ConvNCF torch.load it",
+    "pretrain_path": "RecBole's NAIS torch.loads it",
+    "mf_pretrain_path": "RecBole's NeuMF torch.loads it",
+    "mlp_pretrain_path": "RecBole's NeuMF torch.loads it",
+    "warm_up": "RecBole's KD_DAGFM torch.loads it",
+}
+
+
+def recbole_default_pickles(config):
+    """The files RecBole unpickles from ``checkpoint_dir`` when they exist, with no setting naming them: the saved
+    dataset (``<dataset>-<dataset class>.pth``, read by ``create_dataset``) and dataloaders
+    (``<dataset>-for-<model>-dataloader.pth``, read by ``data_preparation``)."""
+    folder = setting(config, "checkpoint_dir") or "saved"
+    dataset, model = setting(config, "dataset"), setting(config, "model")
+    if not (isinstance(folder, (str, os.PathLike)) and isinstance(dataset, str) and isinstance(model, str)):
+        return []
+    classes = (f"{model}Dataset", "Dataset", "SequentialDataset", "KnowledgeBasedDataset")
+    names = [f"{dataset}-{name}.pth" for name in classes] + [f"{dataset}-for-{model}-dataloader.pth"]
+    return [path for path in (os.path.join(folder, name) for name in names) if os.path.isfile(path)]
+
+
+def check_pickled_files(config, sources=None):
+    """Refuse a setting, or a file of RecBole's in ``checkpoint_dir``, that would make RecBole unpickle a file from
+    outside the trust boundary without the opt-in (``config``: a Config or a plain dict of settings; ``sources``:
+    the Config that tells where each setting came from, :func:`recbole_fame.storage.checkpoint.trust_rule`)."""
+    rule = trust_rule(config, sources)
+    if rule.anywhere:
+        return
+    for key, why in PICKLED_FILE_SETTINGS.items():
+        path = setting(config, key)
+        if not path or not isinstance(path, (str, os.PathLike)):
+            continue
+        if not is_inside(path, rule.folder):
+            raise ConfigurationError(refusal(f"{key}={path}", f"{why}, and a Python pickle can run code when it is "
+                                             "loaded", rule))
+    for path in recbole_default_pickles(config):
+        if not is_inside(path, rule.folder):
+            raise ConfigurationError(refusal(path, "RecBole unpickles this file of checkpoint_dir when it exists, and "
+                                             "a Python pickle can run code when it is loaded", rule))

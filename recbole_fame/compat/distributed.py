@@ -1,4 +1,4 @@
-"""Small helpers of the plugin's multi-process training (``--nproc``, ``--world_size``)."""
+"""torch.distributed on CPU and GPU alike, for the plugin's multi-process training (``--nproc``, ``--world_size``)."""
 
 import torch.distributed as dist
 
