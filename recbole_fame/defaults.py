@@ -57,7 +57,8 @@ def load_yaml(path):
 
 
 def model_settings(config, model_name, keys):
-    """Read ``keys`` from ``config``, falling back to the defaults in ``properties/model/<model_name>.yaml``.
+    """Every setting a plugin model reads, read once: ``keys`` from ``config``, falling back to the defaults in
+    ``properties/model/<model_name>.yaml``, and the run's settings a model needs (:func:`run_settings`).
 
     The yaml is the one place a default lives, so a plain RecBole ``Config(model=FAME, ...)``, which does not
     know the plugin's yaml, still gets every setting.
@@ -69,7 +70,22 @@ def model_settings(config, model_name, keys):
         if value is None:
             value = defaults.get(key)
         settings[key] = value
+    settings.update(run_settings(config))
     return settings
+
+
+def run_settings(config):
+    """The run's settings a model reads: the training mode, ``train_exclude_history``, the training batch and the
+    processes it is split over, the label field, the optimizer and the device."""
+    return {
+        "train_mode": train_mode(config),
+        "train_exclude_history": bool(config["train_exclude_history"]),
+        "train_batch_size": config["train_batch_size"],
+        "processes": 1 if config["single_spec"] is not False else (config["world_size"] or 1),
+        "LABEL_FIELD": config["LABEL_FIELD"] or "label",
+        "learner": config["learner"],
+        "device": config["device"] or "cpu",
+    }
 
 
 def train_mode(config):

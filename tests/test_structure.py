@@ -135,3 +135,22 @@ def test_the_data_package_imports_no_model_trainer_or_run_wiring():
                 elif child not in path and child != "recbole_fame":
                     stack.append((child, path + [child]))
     assert sorted(reached) == []
+
+
+@pytest.mark.parametrize("path,cls", [("model/sequential_recommender/fame.py", "FAME"),
+                                      ("model/sequential_recommender/sasrecseq.py", "SASRecSeq")])
+def test_the_plugin_models_read_their_settings_one_way_once(path, cls):
+    """FAME read its settings four ways (model_settings, train_mode(config), config[...] and SequenceLoss reading
+    sequence_loss_weighting again): every setting now comes from one model_settings call in __init__."""
+    tree = ast.parse((PACKAGE / path).read_text(encoding="utf-8"))
+    [model] = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == cls]
+    reads, calls = [], []
+    for node in ast.walk(model):
+        if isinstance(node, ast.Subscript) and getattr(node.value, "id", None) == "config":
+            reads.append(ast.unparse(node))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("model_settings", "train_mode"):
+            calls.append(node.func.id)
+    assert reads == [] and calls == ["model_settings"]
+    loss = ast.parse((PACKAGE / "model/sequence_loss.py").read_text(encoding="utf-8"))
+    assert not [ast.unparse(node) for node in ast.walk(loss)
+                if isinstance(node, ast.Subscript) and getattr(node.value, "id", None) == "config"]

@@ -35,7 +35,7 @@ from recbole_fame.model.layers import FacetPrediction, HeadFeedForward, MoEAtten
 from recbole_fame.model.sequence_loss import (SequenceLoss, check_weighting, earlier_items_at_every_position,
                                               hide_earlier_items, next_item_targets)
 from recbole_fame.model.transformer import use_fused_gelu
-from recbole_fame.defaults import model_settings, train_mode
+from recbole_fame.defaults import model_settings
 from recbole_fame.errors import is_int, require
 from recbole_fame.memory import fame_parts, require_fits
 
@@ -97,7 +97,7 @@ class FAME(DeferredStart, SequentialRecommender):
     r"""FAME: SASRec whose last layer predicts per facet (head) with a mixture of query experts per head."""
 
     input_type = InputType.POINTWISE
-    supports_sequence_training = True  # calculate_loss handles train_mode: sequence (recbole_fame.capabilities)
+    supports_sequence_training = True  # calculate_loss handles train_mode: sequence (recbole_fame.runner.capabilities)
     supports_batch_trimming = True  # forward trims the padding itself
     supports_train_exclude_history = True  # calculate_loss honours train_exclude_history
 
@@ -105,7 +105,7 @@ class FAME(DeferredStart, SequentialRecommender):
         super().__init__(config, dataset)
         s = model_settings(config, "FAME", SETTINGS)
         check_settings(s)
-        self._check_memory(config, dataset, s)
+        self._check_memory(dataset, s)
         self.n_layers = s["n_layers"]
         self.n_heads = s["n_heads"]
         self.hidden_size = s["hidden_size"]
@@ -117,9 +117,9 @@ class FAME(DeferredStart, SequentialRecommender):
         self.initializer_range = s["initializer_range"]
         self.num_experts = s["num_experts"]
         self.head_mixing = s["head_mixing"]
-        self.train_mode = train_mode(config)
-        self.label_field = config["LABEL_FIELD"] or "label"
-        self.train_exclude_history = bool(config["train_exclude_history"])
+        self.train_mode = s["train_mode"]
+        self.label_field = s["LABEL_FIELD"]
+        self.train_exclude_history = s["train_exclude_history"]
         require(
             self.train_mode == "prefix" or getattr(dataset, "trains_whole_sequences", False),
             "train_mode 'sequence' needs the plugin's dataset: build it with recbole_fame.create_dataset "
@@ -158,7 +158,7 @@ class FAME(DeferredStart, SequentialRecommender):
         self.facet_prediction = FacetPrediction(self.n_heads, self.hidden_size, self.head_mixing,
                                                 scale_by_heads=s["scale_by_heads"])
         self.loss_fct = nn.CrossEntropyLoss()
-        self.sequence_loss = SequenceLoss(config, dataset)  # train_mode: sequence
+        self.sequence_loss = SequenceLoss(s["sequence_loss_weighting"], s, dataset)  # train_mode: sequence
 
         self.apply(self._init_weights)
         if s["facet_init"] == "slice":
@@ -172,17 +172,17 @@ class FAME(DeferredStart, SequentialRecommender):
         self.defer_start(starts)
         compile_if_asked(self, config)  # compile_model: True (opt-in)
 
-    def _check_memory(self, config, dataset, s):
+    def _check_memory(self, dataset, s):
         """Refuse sizes whose parameters and training batch cannot fit in the device's memory, before building them."""
-        train_sequences = train_mode(config) == "sequence"
+        train_sequences = s["train_mode"] == "sequence"
         try:
             longest = min(self.max_seq_length, int(dataset.inter_feat[self.ITEM_SEQ_LEN].max()))
         except (KeyError, AttributeError, TypeError, ValueError, RuntimeError):  # no sample lists: the setting
             longest = self.max_seq_length
-        batch = (getattr(dataset, "sequences_per_batch", None) if train_sequences else None) or config["train_batch_size"]
+        batch = (getattr(dataset, "sequences_per_batch", None) if train_sequences else None) or s["train_batch_size"]
         parts = fame_parts(self.n_items, self.max_seq_length, longest, s["hidden_size"], s["n_heads"], s["num_experts"],
-                           s["n_layers"], s["inner_size"], batch, longest if train_sequences else 1, config["learner"])
-        require_fits("FAME with these settings", parts, config["device"] or "cpu",
+                           s["n_layers"], s["inner_size"], batch, longest if train_sequences else 1, s["learner"])
+        require_fits("FAME with these settings", parts, s["device"],
                      "Lower num_experts, n_heads, hidden_size, MAX_ITEM_LIST_LENGTH or train_batch_size.")
 
     def _init_weights(self, module):

@@ -32,28 +32,29 @@ from recbole_fame.model.sequence_loss import (SequenceLoss, earlier_items_at_eve
                                               next_item_targets)
 from recbole_fame.model.text_warm_start import load_text_item_embeddings
 from recbole_fame.model.transformer import encode_last_position, use_fused_gelu
-from recbole_fame.defaults import train_mode
+from recbole_fame.defaults import model_settings
 from recbole_fame.errors import require
 
 
 class SASRecSeq(DeferredStart, SASRec):
-    supports_sequence_training = True  # recbole_fame.capabilities
+    supports_sequence_training = True  # recbole_fame.runner.capabilities
     supports_batch_trimming = True
     supports_train_exclude_history = True
 
     def __init__(self, config, dataset):
         super().__init__(config, dataset)
-        self.train_mode = train_mode(config)
+        s = model_settings(config, "SASRecSeq", ("sequence_loss_weighting", "text_pretrained_path"))
+        self.train_mode = s["train_mode"]
         require(self.loss_type == "CE" or self.train_mode == "prefix", "train_mode 'sequence' needs loss_type: CE")
         require(
             self.train_mode == "prefix" or getattr(dataset, "trains_whole_sequences", False),
             "train_mode 'sequence' needs the plugin's dataset: build it with recbole_fame.create_dataset.",
         )
-        self.train_exclude_history = bool(config["train_exclude_history"])
+        self.train_exclude_history = s["train_exclude_history"]
         require(self.loss_type == "CE" or not self.train_exclude_history, "train_exclude_history needs loss_type: CE")
-        self.sequence_loss = SequenceLoss(config, dataset)  # train_mode: sequence
+        self.sequence_loss = SequenceLoss(s["sequence_loss_weighting"], s, dataset)  # train_mode: sequence
         use_fused_gelu(self.trm_encoder)
-        text_path = config["text_pretrained_path"]
+        text_path = s["text_pretrained_path"]
         self.defer_start([lambda model: load_text_item_embeddings(model, text_path, config, dataset)] if text_path else [])
         compile_if_asked(self, config)  # compile_model: True
 
