@@ -13,6 +13,7 @@ from recbole_fame.explain.figure import draw_figure
 from recbole_fame.explain.load import load_fame
 from recbole_fame.explain.report import explain_user
 from recbole_fame.explain.text import format_report
+from recbole_fame.runner.trained import add_trust_checkpoint_argument
 
 
 def write_outputs(report, json_path=None, png_path=None):
@@ -49,10 +50,7 @@ def build_parser():
     parser.add_argument("--topk", type=int, default=10, help="items per list (default: %(default)s)")
     parser.add_argument("--json", help="also write the explanation as JSON to this file")
     parser.add_argument("--png", help="also draw the explanation as a PNG figure to this file")
-    parser.add_argument(
-        "--trust_checkpoint", action="store_true",
-        help="read a checkpoint from outside ./saved (RecBole checkpoints are pickles: only ones you trust)",
-    )
+    add_trust_checkpoint_argument(parser)
     return parser
 
 

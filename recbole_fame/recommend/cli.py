@@ -10,6 +10,7 @@ import sys
 from recbole_fame.errors import ConfigurationError, RecBoleFameError
 from recbole_fame.recommend.lists import POSITIONS, recommendations
 from recbole_fame.recommend.writers import FORMATS
+from recbole_fame.runner.trained import add_trust_checkpoint_argument
 
 
 def read_users(path):
@@ -46,10 +47,7 @@ def build_parser():
                              "next: the whole history, the test item included")
     parser.add_argument("--batch_size", type=int, help="users per batch (default: the checkpoint's eval_batch_size)")
     parser.add_argument("--no_progress", action="store_true", help="no progress bar (default: on a terminal)")
-    parser.add_argument(
-        "--trust_checkpoint", action="store_true",
-        help="read a checkpoint from outside ./saved (RecBole checkpoints are pickles: only ones you trust)",
-    )
+    add_trust_checkpoint_argument(parser)
     return parser
 
 

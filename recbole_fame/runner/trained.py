@@ -44,6 +44,14 @@ def load_data_and_model(model_file, trust_checkpoint=False, checkpoint_dir="save
     return config, run.model, run.dataset, run.train_data, run.valid_data, run.test_data
 
 
+def add_trust_checkpoint_argument(parser):
+    """The ``--trust_checkpoint`` flag of the commands that load a checkpoint (``explain``, ``recommend``)."""
+    parser.add_argument(
+        "--trust_checkpoint", action="store_true",
+        help="read a checkpoint from outside ./saved (RecBole checkpoints are pickles: only ones you trust)",
+    )
+
+
 #: what :func:`read_checkpoint_header` reads off a checkpoint: the model's name and type (RecBole's ``ModelType``),
 #: its item-embedding row count (None for a model without ``item_embedding``) and the dataset's data_path
 CheckpointHeader = namedtuple("CheckpointHeader", ["model", "model_type", "item_rows", "data_path"])

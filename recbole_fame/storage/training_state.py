@@ -31,7 +31,7 @@ import torch
 
 from recbole_fame.storage.checkpoint import setting
 from recbole_fame.errors import CheckpointError, OutputError, output_error
-from recbole_fame.storage.files import atomic_write, check_writable_folder, claim_name, is_own_claim, release_lock, take_lock
+from recbole_fame.storage.files import atomic_write, check_writable_folder, claim_name, is_own_claim, take_lock
 
 # the attributes of RecBole's training dataloaders that hold torch generators (RecBole's shuffling
 # generator and the length-bucketed loader's own)
