@@ -16,7 +16,9 @@ from tests.conftest import HUNG_AFTER_SECONDS, TEST_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
-SCRIPTS = sorted((BENCHMARKS / "recipes").glob("*.sh"))
+COMMON = BENCHMARKS / "recipes" / "common.sh"  # sourced by the recipes: working folder, threads, shared parameters
+SOURCE_COMMON = 'source "$(dirname "$0")/common.sh"'
+SCRIPTS = sorted(path for path in (BENCHMARKS / "recipes").glob("*.sh") if path != COMMON)
 MODULES = sorted(BENCHMARKS.rglob("*.py"))
 TOOLS = [path for path in MODULES if 'if __name__ == "__main__"' in path.read_text()]
 # where commands and paths are quoted for people to type (JSON records and logs keep what ran)
@@ -26,13 +28,18 @@ TINY = [f"data_path={TEST_DATA}", "load_col={'inter':['user_id','item_id','times
         "hidden_size=16", "inner_size=32", "MAX_ITEM_LIST_LENGTH=20", "use_gpu=False", "state=INFO"]
 
 
+def recipe_text(script):
+    """The recipe as bash runs it: common.sh's lines in place of the line that sources it."""
+    return script.read_text().replace(SOURCE_COMMON, COMMON.read_text())
+
+
 def env():
     return dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.name for s in SCRIPTS])
 def test_every_recipe_takes_its_dataset_and_interpreter_as_parameters(script):
-    text = script.read_text()
+    text = recipe_text(script)
     subprocess.run(["bash", "-n", str(script)], check=True)
     code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     bare = [line for line in code if re.search(r"(^|[\s($;|&])python3? ", line) and "print(" not in line]
@@ -149,7 +156,7 @@ def test_a_tool_run_as_a_file_stops_and_names_its_module_command(path, tmp_path)
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.name for s in SCRIPTS])
 def test_every_recipe_runs_from_the_repository_root_and_calls_the_tools_as_modules(script):
-    text = script.read_text()
+    text = recipe_text(script)
     assert 'cd "$(dirname "$0")/../.."' in text
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     named = re.findall(r"benchmarks/[\w./-]*\w", code)

@@ -9,11 +9,7 @@
 #   DATASET=amazon-sports-outdoors SEED=2020 bash benchmarks/recipes/baseline.sh
 # DATASET, SEED, PATIENCE, OUT (results folder), SAVED (checkpoints) and PYTHON are parameters.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export OMP_NUM_THREADS=1
-PYTHON=${PYTHON:-.venv/bin/python}
-DATASET=${DATASET:-amazon-beauty}
-SEED=${SEED:-2020}
+source "$(dirname "$0")/common.sh"
 PATIENCE=${PATIENCE:-10}
 OUT=${OUT:-results/$DATASET/baseline}
 SAVED=${SAVED:-saved/$DATASET-baseline}

@@ -17,13 +17,9 @@
 # follow the paper's training pipeline (Section 4.4.2) from the same seed's 4-head SASRecSeq checkpoint
 # (the warm start needs the same n_heads: the lower layers' attention is split into heads).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export OMP_NUM_THREADS=1
-DATASET=${DATASET:-amazon-beauty}
-SEED=${SEED:-2020}
+source "$(dirname "$0")/common.sh"
 RESULTS=${RESULTS:-results/beauty}
 SAVED=${SAVED:-saved/beauty}
-PYTHON=${PYTHON:-.venv/bin/python}
 COMMON="train_mode=sequence sequence_loss_weighting=batch length_bucketing=True train_batch_size=128 train_batch_unit=sequences epochs=200 stopping_step=5 checkpoint_dir=$SAVED"
 FAME="n_heads=4,num_experts=4,facet_init=slice"
 compare() {

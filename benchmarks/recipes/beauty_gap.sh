@@ -6,13 +6,9 @@
 # Parameters (environment): DATASET, SEED, RESULTS (results folder), SAVED (checkpoint folder), PYTHON
 # (default .venv/bin/python); the defaults are the Beauty runs'. Results in $RESULTS/gap.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export OMP_NUM_THREADS=1
-DATASET=${DATASET:-amazon-beauty}
-SEED=${SEED:-2020}
+source "$(dirname "$0")/common.sh"
 RESULTS=${RESULTS:-results/beauty}
 SAVED=${SAVED:-saved/beauty}
-PYTHON=${PYTHON:-.venv/bin/python}
 COMMON="train_mode=sequence sequence_loss_weighting=batch length_bucketing=True train_batch_size=128 train_batch_unit=sequences epochs=200 stopping_step=5 checkpoint_dir=$SAVED"
 checkpoint() { "$PYTHON" -c "import json; print(json.load(open('$RESULTS/$1-seed$SEED.json'))['checkpoint'])"; }
 CKPT4=$(checkpoint SASRecSeq__4_heads_)

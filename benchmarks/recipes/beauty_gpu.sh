@@ -25,18 +25,15 @@
 # A rehearsal on a CPU: DATASET=ml-100k WARM=<an ml-100k SASRecSeq checkpoint> DEADLINE=120 EXTRA="epochs=2" \
 #   COST_ARGS="--heads=2 --experts=4 --steps=2" OUTDIR=/tmp/gpu_rehearsal bash benchmarks/recipes/beauty_gpu.sh
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/common.sh"
 START=$(date +%s)
-DATASET=${DATASET:-amazon-beauty}
-SEED=${SEED:-2020}
 DEADLINE=${DEADLINE:-460}
 OUTDIR=${OUTDIR:-results/beauty/gpu}
 CKPT=${CKPT:-saved/gpu}
 WARM=${WARM:-saved/beauty/SASRecSeq-Nov-29-2026_17-08-32.pth}
 EXTRA=${EXTRA:-}
 COST_ARGS=${COST_ARGS:-"--steps=30"}
-PYTHON=${PYTHON:-.venv/bin/python}
-export OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1
+export PYTHONUNBUFFERED=1
 mkdir -p "$OUTDIR/logs"
 LOGS=$OUTDIR/logs
 elapsed() { echo $(( $(date +%s) - START )); }

@@ -18,13 +18,9 @@
 # (default .venv/bin/python); the defaults are the Beauty runs'. Results in $RESULTS/modes.
 # (44 sequences per batch: train_batch_unit=sequences; the default unit, targets, makes 256 the same batch.)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export OMP_NUM_THREADS=1
-DATASET=${DATASET:-amazon-beauty}
-SEED=${SEED:-2020}
+source "$(dirname "$0")/common.sh"
 RESULTS=${RESULTS:-results/beauty}
 SAVED=${SAVED:-saved/beauty}
-PYTHON=${PYTHON:-.venv/bin/python}
 RUNS=${RUNS:-"prefix sequence target"}
 PREFIX="SASRecSeq (prefix mode)=SASRecSeq:n_heads=2,train_mode=prefix,train_batch_size=256"
 SEQUENCE="SASRecSeq (sequence mode, 44 per batch)=SASRecSeq:n_heads=2,train_mode=sequence,train_batch_size=44,train_batch_unit=sequences,sequence_loss_weighting=batch"

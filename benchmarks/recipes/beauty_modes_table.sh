@@ -6,11 +6,8 @@
 #   SEED=2020 bash benchmarks/recipes/beauty_modes_table.sh
 # Parameters (environment): DATASET, SEED, RESULTS (the table is of $RESULTS/modes), PYTHON (default .venv/bin/python).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-DATASET=${DATASET:-amazon-beauty}
-SEED=${SEED:-2020}
+source "$(dirname "$0")/common.sh"
 RESULTS=${RESULTS:-results/beauty}
-PYTHON=${PYTHON:-.venv/bin/python}
 "$PYTHON" -m benchmarks.compare --dataset="$DATASET" --out="$RESULTS/modes" --seed="$SEED" --table_only --models "\
 SASRecSeq (prefix mode)=SASRecSeq; SASRecSeq (sequence mode, 44 per batch)=SASRecSeq; \
 SASRecSeq (sequence mode, 44 per batch, target weighting)=SASRecSeq; \

@@ -10,13 +10,9 @@
 # (default .venv/bin/python); the defaults are the Beauty runs'. Results in $RESULTS/modes.
 # (44 sequences per batch in the sequence-mode runs: train_batch_unit=sequences.)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export OMP_NUM_THREADS=1
-DATASET=${DATASET:-amazon-beauty}
-SEED=${SEED:-2020}
+source "$(dirname "$0")/common.sh"
 RESULTS=${RESULTS:-results/beauty}
 SAVED=${SAVED:-saved/beauty}
-PYTHON=${PYTHON:-.venv/bin/python}
 RUNS=${RUNS:-"residual fame"}
 OUT=$RESULTS/modes
 CKPT=$("$PYTHON" -c "import json; print(json.load(open('$OUT/SASRecSeq__prefix_mode_-seed$SEED.json'))['checkpoint'])")

@@ -17,11 +17,7 @@
 # DATASET, SEED, OUT (results folder), SAVED (checkpoint folder) and PYTHON are parameters. Afterwards
 # python -m benchmarks.protocol_table re-scores every best checkpoint under both protocols and writes the table.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export OMP_NUM_THREADS=1
-PYTHON=${PYTHON:-.venv/bin/python}
-DATASET=${DATASET:-amazon-beauty}
-SEED=${SEED:-2020}
+source "$(dirname "$0")/common.sh"
 OUT=${OUT:-results/beauty/protocol}
 SAVED=${SAVED:-saved/beauty-protocol}
 STREAM=${STREAM:-sasrec}

@@ -12,13 +12,9 @@
 # Parameters (environment): DATASET, SEED, RESULTS (results folder), SAVED (checkpoint folder), PYTHON
 # (default .venv/bin/python); the defaults are the Beauty runs'.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export OMP_NUM_THREADS=1
-DATASET=${DATASET:-amazon-beauty}
-SEED=${SEED:-2020}
+source "$(dirname "$0")/common.sh"
 RESULTS=${RESULTS:-results/beauty}
 SAVED=${SAVED:-saved/beauty}
-PYTHON=${PYTHON:-.venv/bin/python}
 MODELS=${MODELS:-"SASRec; GRU4Rec; BERT4Rec; CORE; FEARec"}
 BUCKETING=${BUCKETING:-False}
 RUNS=""

@@ -7,11 +7,8 @@
 # Parameters (environment): DATASET (default amazon-beauty), RESULTS (default results), PYTHON (default
 # .venv/bin/python; on the lent GPU the machine's python3).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-export OMP_NUM_THREADS=1
-DATASET=${DATASET:-amazon-beauty}
+source "$(dirname "$0")/common.sh"
 RESULTS=${RESULTS:-results}
-PYTHON=${PYTHON:-.venv/bin/python}
 "$PYTHON" -m benchmarks.cost --dataset="$DATASET" --steps=50 --infer_repeats=30 --out="$RESULTS/cost_gpu.md"
 "$PYTHON" -m benchmarks.cost --dataset="$DATASET" --heads=4 --experts=4 --steps=50 --infer_repeats=30 \
     --eval_users=4096 --out="$RESULTS/cost_gpu_4096_users.md"

@@ -15,11 +15,7 @@
 # parameters; the plain SASRec and FAME warm-started from it of the same seed and H come from
 # benchmarks/recipes/tuning.sh (or selected.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export OMP_NUM_THREADS=1
-PYTHON=${PYTHON:-.venv/bin/python}
-DATASET=${DATASET:-amazon-beauty}
-SEED=${SEED:-2020}
+source "$(dirname "$0")/common.sh"
 H=${H:-4}
 N=${N:-4}
 D=${D:-64}

@@ -14,11 +14,7 @@
 # DATASET, SEED, OUT (results folder), SAVED (checkpoint folder), BATCH, PYTHON and EXTRA (more key=value
 # settings for both runs) are parameters.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export OMP_NUM_THREADS=1
-PYTHON=${PYTHON:-.venv/bin/python}
-DATASET=${DATASET:-amazon-beauty}
-SEED=${SEED:-2020}
+source "$(dirname "$0")/common.sh"
 OUT=${OUT:-results/$DATASET/tuning}
 SAVED=${SAVED:-saved/$DATASET-tuning}
 H=${H:-4}
