@@ -99,7 +99,7 @@ def objective_function(config_dict=None, config_file_list=None, saved=True):
         logger.removeHandler(handler)
     init_logger(config)
     logging.basicConfig(level=logging.ERROR)
-    result = train_and_test(config, saved, verbose=False)
+    result = train_and_test(config, saved, verbose=False, resume=False)
     if "ray.tune" in sys.modules:
         from ray import tune
 

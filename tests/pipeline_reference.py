@@ -1,10 +1,10 @@
 """Fixed runs whose metrics must not move when the way a run is assembled changes (tests/test_pipeline_reference.py).
 
 FAME and SASRecSeq on RecBole's ml-100k, seed 2020, one epoch in the sequence mode, one thread, metrics to 12
-decimals, through each entry point: FAME trained by ``run_recbole_fame`` under hidden history, SASRecSeq by ``objective_function`` (the
-tuning objective) under RecBole's protocol, and each checkpoint scored again by ``load_data_and_model`` under the
-other protocol. The numbers are only comparable on the machine kind and torch that made them (float kernels differ
-between CPUs), so the reference records both.
+decimals, through each entry point: FAME trained by ``run_recbole_fame`` under hidden history, SASRecSeq by
+``objective_function`` (the tuning objective) under RecBole's protocol, and each checkpoint scored again by
+``load_data_and_model`` under the other protocol. The numbers are only comparable on the machine kind and torch that
+made them (float kernels differ between CPUs), so the reference records both.
 
     python -m tests.pipeline_reference       writes tests/pipeline_reference.json from this checkout's code
 """
@@ -66,7 +66,8 @@ def measure():
                                                      eval_exclude_history=False))
         [sasrec_checkpoint] = glob.glob(os.path.join("saved", "SASRecSeq-*.pth"))
         return {
-            "FAME hidden (run_recbole_fame)": {"valid": dict(fame["best_valid_result"]), "test": dict(fame["test_result"])},
+            "FAME hidden (run_recbole_fame)": {"valid": dict(fame["best_valid_result"]),
+                                               "test": dict(fame["test_result"])},
             "FAME kept (load_data_and_model)": {"test": rescored(fame["saved_model_file"], False)},
             "SASRecSeq kept (objective_function)": {"valid": dict(sasrec["best_valid_result"]),
                                                     "test": dict(sasrec["test_result"])},

@@ -1,12 +1,13 @@
 """A training dataloader that groups samples of similar length into the same batch.
 
 With ``length_bucketing: True``, each epoch shuffles the samples, sorts them by length within chunks of
-``bucket_batches`` batches, cuts the chunks into batches and shuffles the batches. Every sample is still seen
-once per epoch. For the models that support batch trimming (:mod:`recbole_fame.runner.capabilities`, passed in by the run's plan) each batch's
-sequence fields are also cut to its longest sequence, so batches of short sequences cost less: those models' scores cannot depend on the padding after a
-sequence's last item (FAME and SASRecSeq trim it themselves; RecBole's SASRec and CORE mask it in attention,
-GRU4Rec is causal and reads position ``item_length - 1``). Other models get bucketed batches at full width:
-FEARec, for one, filters the padded sequence in the frequency domain, so its width matters.
+``bucket_batches`` batches, cuts the chunks into batches and shuffles the batches. Every sample is still seen once
+per epoch. For the models that support batch trimming (:mod:`recbole_fame.runner.capabilities`; the run's plan says
+so) each batch's sequence fields are also cut to its longest sequence, so batches of short sequences cost less:
+those models' scores cannot depend on the padding after a sequence's last item (FAME and SASRecSeq trim it
+themselves; RecBole's SASRec and CORE mask it in attention, GRU4Rec is causal and reads position
+``item_length - 1``). Other models get bucketed batches at full width: FEARec, for one, filters the padded sequence
+in the frequency domain, so its width matters.
 
 Bucketing keeps a model's objective only where the batch loss is a mean over samples of one target each, as for
 the models above. Models whose ``length_bucketing_refused`` capability gives a reason are refused with it.
@@ -15,7 +16,6 @@ the models above. Models whose ``length_bucketing_refused`` capability gives a r
 import numpy as np
 import torch
 from recbole.data.dataloader import TrainDataLoader
-
 
 
 class LengthBucketedTrainDataLoader(TrainDataLoader):

@@ -30,7 +30,6 @@ from recbole_fame.data.history import (
     HistoryRecordingMixin,
     UserHistory,
     dataset_class_recording_history,
-    excludes_history,
 )
 from recbole_fame.errors import require
 from recbole_fame.memory import check_sequence_rows_fit
@@ -180,13 +179,12 @@ def _seq_field_loading_classes():
 SEQ_FIELD_LOADING_CLASSES = _seq_field_loading_classes()
 
 
-def prefix_dataset_class(config):
+def prefix_dataset_class(config, records_history):
     """The dataset class of the prefix mode (and of every model type but the sequence mode's). On pandas 2, where
     RecBole's loading works: RecBole's choice (None), or the one recording the users' histories for
     ``eval_exclude_history``. On pandas 3: for RecBole's ``SequentialDataset`` :class:`PrefixDataset`
     (:class:`PrefixDatasetWithHistory`); for RecBole's other classes (general, context-aware and knowledge-aware
     models, DIEN, KSR, ...) the same class with :class:`SeqFieldLoading`."""
-    records_history = excludes_history(config)
     recbole_class = recbole_dataset_class(config)
     if int(pd.__version__.split(".")[0]) < 3:
         return recbole_class_recording_history(config) if records_history else None
@@ -198,6 +196,8 @@ def prefix_dataset_class(config):
 
 
 class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
+    records_history = False  # SequenceTrainingDatasetWithHistory: the users' whole histories for eval_exclude_history
+
     """RecBole's sequential dataset that builds only the samples the sequence mode trains and evaluates on.
 
     RecBole's ``data_augmentation`` materialises every prefix of every user as a dense row of
@@ -223,7 +223,7 @@ class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
         position = np.arange(rows) - user_start  # the row's index in its user's sequence
         samples = np.repeat(counts - 1, counts)  # a sample per interaction but the user's first
         sample = position - 1  # the row's index among its user's samples
-        records_history = excludes_history(self.config)  # the whole sequences (recbole_fame.data.history)
+        records_history = self.records_history  # the whole sequences (recbole_fame.data.history)
         if records_history:
             self.user_history = UserHistory.from_sorted(user_ids, self.inter_feat[self.iid_field].numpy(),
                                                         self.user_num)
@@ -281,6 +281,12 @@ class SequenceTrainingDataset(SeqFieldLoading, SequentialDataset):
         return datasets
 
 
+class SequenceTrainingDatasetWithHistory(SequenceTrainingDataset):
+    """:class:`SequenceTrainingDataset` recording every user's whole history, for ``eval_exclude_history``."""
+
+    records_history = True
+
+
 # RecBole's leave-one-out modes -> the samples per user it holds out of training (if the user has more)
 LEAVE_ONE_OUT = {"valid_and_test": 2, "valid_only": 1, "test_only": 1}
 
@@ -304,11 +310,12 @@ def check_split(config):
 
 def dataset_class_for(config, plan):
     """The plugin dataset class for the run's ``plan`` (:class:`recbole_fame.runner.plan.RunPlan`, which has refused
-    a training mode the model cannot train in), or None for RecBole's default."""
+    a training mode the model cannot train in, and says whether the users' histories are hidden), or None for
+    RecBole's default."""
     if plan.train_mode == "prefix":
-        return prefix_dataset_class(config)
+        return prefix_dataset_class(config, plan.hides_history)
     check_split(config)
-    return SequenceTrainingDataset
+    return SequenceTrainingDatasetWithHistory if plan.hides_history else SequenceTrainingDataset
 
 
 def recbole_class_recording_history(config):

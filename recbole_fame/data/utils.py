@@ -75,8 +75,6 @@ def data_preparation(config, dataset, plan):
     loaded = load_split_dataloaders(config)
     if loaded is not None:
         dataset._change_feat_format()
-        if config["MODEL_TYPE"] == ModelType.KNOWLEDGE:  # RecBole's two-loader wrapper: kept as RecBole loads it
-            return loaded
         splits, samplers = [loader._dataset for loader in loaded], [loader._sampler for loader in loaded]
     else:
         splits = dataset.build()
@@ -87,9 +85,10 @@ def data_preparation(config, dataset, plan):
                              for phase, split, sampler in zip(("valid", "test"), splits[1:], samplers[1:]))
     if config["save_dataloaders"] and loaded is None:
         _save_dataloaders(config, (train_data, valid_data, test_data))
+    training = f"[{config['train_batch_size']}]", f"[{config['train_neg_sample_args']}]"
     getLogger().info(set_color("[Training]: ", "pink") + set_color("train_batch_size", "cyan") + " = "
-                     + set_color(f"[{config['train_batch_size']}]", "yellow") + set_color(" train_neg_sample_args", "cyan")
-                     + ": " + set_color(f"[{config['train_neg_sample_args']}]", "yellow"))
+                     + set_color(training[0], "yellow") + set_color(" train_neg_sample_args", "cyan") + ": "
+                     + set_color(training[1], "yellow"))
     getLogger().info(set_color("[Evaluation]: ", "pink") + set_color("eval_batch_size", "cyan") + " = "
                      + set_color(f"[{config['eval_batch_size']}]", "yellow") + set_color(" eval_args", "cyan") + ": "
                      + set_color(f"[{config['eval_args']}]", "yellow"))
@@ -129,19 +128,18 @@ def _train_loader(config, plan, dataset, train_dataset, sampler):
 
 def _eval_loader(config, plan, phase, split, sampler, history):
     """RecBole's loader for ``phase``; a full-sort one is the plugin's when the plan hides history, sorts
-    evaluation (sequential models) or evaluates in several processes."""
+    evaluation or evaluates in several processes."""
     loader_class = get_dataloader(config, phase)
     if loader_class is not RecBoleFullSortEvalDataLoader:
         return loader_class(config, split, sampler, shuffle=False)
-    sequential = config["MODEL_TYPE"] == ModelType.SEQUENTIAL
-    if plan.sorted_evaluation and sequential:
+    if plan.sorted_evaluation:
         loader_class = LengthSortedFullSortEvalDataLoader
     elif history is not None or plan.exact_evaluation:
         loader_class = FullSortEvalDataLoader
     else:
         return loader_class(config, split, sampler, shuffle=False)
     loader = loader_class(config, split, sampler, shuffle=False, history=history)
-    if history is not None and sequential:
+    if history is not None:  # the plan hides history of sequential models only
         getLogger().info(
             f"eval_exclude_history: every earlier item of a user is hidden at {phase}; "
             f"{loader.repeated_target_count()} of {len(split)} {phase} targets were already in their user's "

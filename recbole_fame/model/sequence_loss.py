@@ -64,17 +64,17 @@ def hide_earlier_items(logits, earlier, targets):
 
 
 class SequenceLoss(nn.Module):
-    """``weighting``: ``sequence_loss_weighting``; ``s``: the model's settings (:func:`recbole_fame.defaults.model_settings`)
-    for the training batch; ``dataset``: the training dataset."""
+    """The loss of ``train_mode: sequence``; ``settings``: the model's (:func:`recbole_fame.defaults.model_settings`:
+    ``sequence_loss_weighting`` and the training batch), ``dataset``: the training dataset."""
 
-    def __init__(self, weighting, s, dataset):
+    def __init__(self, settings, dataset):
         super().__init__()
-        self.weighting = weighting or "target"
+        self.weighting = settings["sequence_loss_weighting"] or "target"
         check_weighting(self.weighting)
         # sequences per batch: what recbole_fame.data.utils.data_preparation gave the loader (train_batch_size
         # converted from targets, by default), else train_batch_size; per process as RecBole splits it
-        sequences = getattr(dataset, "sequences_per_batch", None) or s["train_batch_size"]
-        batch_size = max(1, sequences // s["processes"])
+        sequences = getattr(dataset, "sequences_per_batch", None) or settings["train_batch_size"]
+        batch_size = max(1, sequences // settings["processes"])
         # the training dataset of the sequence mode knows its sequences' mean length; 1 elsewhere
         self.targets_per_batch = batch_size * getattr(dataset, "targets_per_sequence", 1.0)
 

@@ -18,7 +18,7 @@ from recbole.utils import get_environment, init_seed, set_color
 
 from recbole_fame.compat import add_scipy_dok_update
 from recbole_fame.config import Config
-from recbole_fame.data import utils as data
+from recbole_fame.data import utils as data_utils
 from recbole_fame.errors import ConfigurationError, RecBoleFameError, TrainingInterrupted
 from recbole_fame.runner.console import result_names
 from recbole_fame.runner.plan import plan_run
@@ -42,17 +42,16 @@ def make_config(**kwargs):
 
 def create_dataset(config):
     """RecBole's ``create_dataset`` for ``config`` (a drop-in pipeline's call), with the plugin's dataset class."""
-    return data.create_dataset(config, plan_run(config))
+    return data_utils.create_dataset(config, plan_run(config))
 
 
 def data_preparation(config, dataset):
     """RecBole's ``data_preparation`` for ``config`` (a drop-in pipeline's call), with the plugin's dataloaders."""
-    return data.data_preparation(config, dataset, plan_run(config))
+    return data_utils.data_preparation(config, dataset, plan_run(config))
 
 
 @dataclass
 class BuiltRun:
-    config: object
     plan: object
     dataset: object  # the whole dataset, as read
     train_data: object
@@ -62,22 +61,25 @@ class BuiltRun:
     trainer: object  # None when not asked for
 
 
-def build(config, saved=True, trainer=True):
-    """The run of ``config`` built: its plan, dataset, dataloaders, model and (``trainer``) trainer, logged as
-    RecBole logs them; ``saved``: the run will write checkpoints (checkpoint_dir is checked first). RecBole's graph models get back the scipy method they build their adjacency matrix with
-    (:func:`recbole_fame.compat.add_scipy_dok_update`)."""
-    logger = getLogger()
+def build(config, saved=True, trainer=True, verbose=True):
+    """The run of ``config`` built: its plan, dataset, dataloaders, model and (``trainer``) trainer.
+
+    ``saved``: the run will write checkpoints (checkpoint_dir is checked first); ``verbose``: the dataset and the
+    model are logged, as RecBole's quick start logs them. RecBole's graph models get back the scipy method they
+    build their adjacency matrix with (:func:`recbole_fame.compat.add_scipy_dok_update`).
+    """
     plan = plan_run(config)
     if saved:
         check_checkpoint_dir(config)  # before the data is read (the trainer checks again when it is built)
-    dataset = data.create_dataset(config, plan)
-    logger.info(dataset)
-    train_data, valid_data, test_data = data.data_preparation(config, dataset, plan)
+    dataset = data_utils.create_dataset(config, plan)
+    train_data, valid_data, test_data = data_utils.data_preparation(config, dataset, plan)
     add_scipy_dok_update()
     init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
     model = plan.model_class(config, train_data._dataset).to(config["device"])
-    logger.info(model)
-    return BuiltRun(config, plan, dataset, train_data, valid_data, test_data, model,
+    if verbose:
+        getLogger().info(dataset)
+        getLogger().info(model)
+    return BuiltRun(plan, dataset, train_data, valid_data, test_data, model,
                     plan.trainer_class(config, model) if trainer else None)
 
 
@@ -101,18 +103,21 @@ def interrupted_message(trainer):
     return f"{where}, before a last-epoch state was kept (save_last_checkpoint): nothing to resume, run it again"
 
 
-def train_and_test(config, saved=True, verbose=True):
+def train_and_test(config, saved=True, verbose=True, resume=True):
     """Build the run, train on the training split, early-stop on the validation split, test the best model.
 
-    ``verbose``: RecBole's training log and progress bars (``show_progress``); the tuning objective runs quietly.
+    ``verbose``: the run as RecBole's quick start logs it (command line, settings, dataset, model, training log,
+    progress bars with ``show_progress``, environment and results); ``resume``: continue from ``resume_from`` when
+    it is set. The tuning objective runs quietly, every trial from the start.
     Returns the result dict of :func:`recbole_fame.quick_start.run_recbole_fame`.
     """
     logger = getLogger()
-    logger.info(sys.argv)
-    logger.info(config)
-    run = build(config, saved)
+    if verbose:
+        logger.info(sys.argv)
+        logger.info(config)
+    run = build(config, saved, verbose=verbose)
     trainer, progress = run.trainer, verbose and config["show_progress"]
-    if config["resume_from"]:
+    if resume and config["resume_from"]:
         trainer.resume_checkpoint(config["resume_from"])
     epochs_before = len(trainer.train_loss_dict)  # trained before an interruption (resume_from)
     fit_start = time.time()
@@ -127,11 +132,11 @@ def train_and_test(config, saved=True, verbose=True):
     test_result = trainer.evaluate(run.test_data, load_best_model=saved, show_progress=progress)
     best_valid_score, best_valid_result, test_result = plain_numbers((best_valid_score, best_valid_result, test_result))
     remove_last_checkpoint(config, last_file, saved)
-
-    logger.info("The running environment of this training is as follows:\n" + get_environment(config).draw())
-    valid_name, test_name = result_names(config["model"])
-    logger.info(set_color(valid_name or "best valid ", "yellow") + f": {best_valid_result}")
-    logger.info(set_color(test_name or "test result", "yellow") + f": {test_result}")
+    if verbose:
+        logger.info("The running environment of this training is as follows:\n" + get_environment(config).draw())
+        valid_name, test_name = result_names(config["model"])
+        logger.info(set_color(valid_name or "best valid ", "yellow") + f": {best_valid_result}")
+        logger.info(set_color(test_name or "test result", "yellow") + f": {test_result}")
     return {
         "model": config["model"],
         "best_valid_score": best_valid_score,

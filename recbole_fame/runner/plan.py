@@ -8,7 +8,9 @@ looks a model up, and a setting a model cannot honour is refused here, before an
 
 from dataclasses import dataclass
 
-from recbole_fame.data.history import excludes_history, full_sort_only
+from recbole.utils import ModelType
+
+from recbole_fame.data.history import excludes_history
 from recbole_fame.defaults import train_mode
 from recbole_fame.errors import ConfigurationError
 from recbole_fame.runner.capabilities import (
@@ -28,7 +30,7 @@ class RunPlan:
     length_bucketing: bool  # training batches of samples of similar length (one process only)
     trims_batches: bool  # the model's scores ignore padding after a sequence's end: batches may be cut to it
     hides_history: bool  # eval_exclude_history: every earlier item of the user hidden at full-sort evaluation
-    sorted_evaluation: bool  # full-sort evaluation in batches of similar history length, each trimmed
+    sorted_evaluation: bool  # sequential full-sort evaluation in batches of similar history length, each trimmed
     exact_evaluation: bool  # several processes: the collector computes the metrics once over every sample
 
 
@@ -64,6 +66,7 @@ def plan_run(config):
         length_bucketing=bool(bucketing) and bool(config["single_spec"]),
         trims_batches=trims,
         hides_history=excludes_history(config),
-        sorted_evaluation=config["sorted_evaluation"] is not False and trims and full_sort_only(config),
+        sorted_evaluation=(config["sorted_evaluation"] is not False and trims
+                           and config["MODEL_TYPE"] == ModelType.SEQUENTIAL),
         exact_evaluation=not config["single_spec"],
     )

@@ -38,7 +38,7 @@ def load_data_and_model(model_file, trust_checkpoint=False, checkpoint_dir="save
     config["device"] = torch.device("cuda" if torch.cuda.is_available() and config["use_gpu"] else "cpu")
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
-    run = build(config, saved=False, trainer=False)
+    run = build(config, saved=False, trainer=False, verbose=False)
     run.model.load_state_dict(checkpoint["state_dict"])
     run.model.load_other_parameter(checkpoint.get("other_parameter"))
     return config, run.model, run.dataset, run.train_data, run.valid_data, run.test_data

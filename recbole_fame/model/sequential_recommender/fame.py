@@ -158,7 +158,7 @@ class FAME(DeferredStart, SequentialRecommender):
         self.facet_prediction = FacetPrediction(self.n_heads, self.hidden_size, self.head_mixing,
                                                 scale_by_heads=s["scale_by_heads"])
         self.loss_fct = nn.CrossEntropyLoss()
-        self.sequence_loss = SequenceLoss(s["sequence_loss_weighting"], s, dataset)  # train_mode: sequence
+        self.sequence_loss = SequenceLoss(s, dataset)  # train_mode: sequence
 
         self.apply(self._init_weights)
         if s["facet_init"] == "slice":

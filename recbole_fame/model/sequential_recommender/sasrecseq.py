@@ -52,7 +52,7 @@ class SASRecSeq(DeferredStart, SASRec):
         )
         self.train_exclude_history = s["train_exclude_history"]
         require(self.loss_type == "CE" or not self.train_exclude_history, "train_exclude_history needs loss_type: CE")
-        self.sequence_loss = SequenceLoss(s["sequence_loss_weighting"], s, dataset)  # train_mode: sequence
+        self.sequence_loss = SequenceLoss(s, dataset)  # train_mode: sequence
         use_fused_gelu(self.trm_encoder)
         text_path = s["text_pretrained_path"]
         self.defer_start([lambda model: load_text_item_embeddings(model, text_path, config, dataset)] if text_path else [])
