@@ -142,3 +142,17 @@ def test_a_model_whose_files_or_package_are_missing_is_refused_before_training(s
         run_recbole_fame(model=model, dataset="tiny", config_dict=settings(epochs=1, load_col=None))
     assert all(name in str(raised.value) for name in names), str(raised.value)
     assert not (tmp_path / "saved").exists() or not list((tmp_path / "saved").iterdir())  # nothing trained
+
+
+@pytest.mark.parametrize("model, stage", [("S3Rec", "pretrain"), ("RaCT", "actor_pretrain")])
+def test_a_pre_training_stage_that_would_save_no_checkpoint_is_refused_before_training(settings, tmp_path, model,
+                                                                                      stage):
+    """S3Rec with --pretrain_epochs=1 (its save_step is 50) pre-trained, then ended in 'Checkpoint file not found'
+    when the runner tested the checkpoint RecBole never wrote."""
+    from recbole_fame.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as raised:
+        run_recbole_fame(model=model, dataset="tiny", config_dict=settings(train_stage=stage, pretrain_epochs=1,
+                                                                           save_step=5, load_col=None))
+    assert "--save_step=1" in str(raised.value) and f"train_stage {stage}" in str(raised.value)
+    assert not (tmp_path / "saved").exists() or not list((tmp_path / "saved").iterdir())  # nothing trained

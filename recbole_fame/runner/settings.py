@@ -317,6 +317,20 @@ def check_dataset_name(name):
                                  f"<data_path>/<dataset>/<dataset>.inter: {hint}.")
 
 
+def check_pretraining_saves(cfg):
+    """RecBole's pre-training stages (S3Rec's ``pretrain``, RaCT's ``actor_pretrain`` / ``critic_pretrain``) write
+    a checkpoint every ``save_step`` epochs and test the last one written: with fewer ``pretrain_epochs`` than
+    ``save_step`` none is written, and the run ended after training in "Checkpoint file not found"."""
+    stage, epochs, step = cfg.get("train_stage"), cfg.get("pretrain_epochs"), cfg.get("save_step")
+    if not (isinstance(stage, str) and stage.endswith("pretrain") and _is_int(epochs) and _is_int(step)):
+        return
+    if epochs < step:
+        raise ConfigurationError(
+            f"train_stage {stage} saves the pre-trained model every save_step ({step}) epochs and pretrain_epochs is "
+            f"{epochs}, so no checkpoint would be written to test or fine-tune from: set --save_step={epochs} (or "
+            f"more pretrain_epochs).")
+
+
 def validate(config, cfg):
     """Every check above on ``cfg``, the final settings of the Config ``config`` before RecBole reads them (in
     place: booleans become real bools)."""
@@ -325,4 +339,5 @@ def validate(config, cfg):
     check_unknown_settings(config)
     check_booleans(config, cfg)
     check_numbers(config, cfg)
+    check_pretraining_saves(cfg)
     check_pickled_files(dict(cfg, model=config.model, dataset=config.dataset), sources=config)
