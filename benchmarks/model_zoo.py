@@ -41,7 +41,11 @@ TYPES = ("general", "sequential", "context_aware", "knowledge_aware")
 SAMPLED = {model: (3000, "did not finish one epoch of the whole ml-100k in 300 s (issue 27)")
            for model in ("ConvNCF", "NAIS", "Caser", "DIEN", "DIN")}
 #: settings a model needs on ml-100k beyond the runner's defaults, and why (none is a fix of the plugin's)
-MODEL_SETTINGS = {}
+MODEL_SETTINGS = {
+    "S3Rec": ((("pretrain_epochs", 1), ("save_step", 1)), "its default train_stage 'pretrain' runs pretrain_epochs (500 "
+              "in RecBole's S3Rec.yaml), not epochs, and saves every save_step (50): one epoch of pre-training, saved, "
+              "as every other model trains one"),
+}
 
 # Printed by each stack's interpreter: its versions and RecBole's models, by type (classes defined in the package).
 PROBE = r"""
