@@ -26,12 +26,19 @@ SETTINGS = {"epochs": 1, "seed": 2020, "state": "ERROR", "show_progress": False,
 
 
 def machine():
-    """What the numbers depend on besides the code: torch, its CPU kernels and the CPU's maker."""
-    vendor = platform.processor()
+    """What the numbers depend on besides the code: torch, its CPU kernels, and the CPU (maker, family and model:
+    the math libraries pick their code paths by them)."""
+    cpu = {}
     if os.path.isfile("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as cpuinfo:
-            vendor = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("vendor_id")), vendor)
-    return {"torch": torch.__version__, "cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpu_vendor": vendor}
+            for line in cpuinfo:
+                if not line.strip():
+                    break  # the first processor's fields
+                key, _, value = line.partition(":")
+                cpu.setdefault(key.strip(), value.strip())
+    return {"torch": torch.__version__, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "cpu_vendor": cpu.get("vendor_id", platform.processor()), "cpu_family": cpu.get("cpu family", ""),
+            "cpu_model": cpu.get("model", "")}
 
 
 @contextmanager
