@@ -141,7 +141,10 @@ def test_trimming_a_batch_changes_no_score_of_a_trimmable_model(settings, model_
     torch.manual_seed(0)
     by_length = np.argsort(dataset.inter_feat[dataset.item_list_length_field].numpy(), kind="stable")
     index = by_length[len(by_length) // 2 :][:32]  # sequences of middle length, shorter than L
-    full, trimmed = dataset[index], loader._trimmed(dataset[index])
+    from recbole_fame.data.sorted_eval import trim_to_longest
+
+    full = dataset[index]
+    trimmed = trim_to_longest(dataset[index], dataset.item_list_length_field, config["LIST_SUFFIX"])
     assert trimmed[dataset.item_id_list_field].shape[1] < full[dataset.item_id_list_field].shape[1]
     default_dtype = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)  # exact to 1e-10

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from recbole.data.dataloader import TrainDataLoader
 
+from recbole_fame.data.sorted_eval import trim_to_longest
+
 
 class LengthBucketedTrainDataLoader(TrainDataLoader):
     """Args as RecBole's ``TrainDataLoader``, plus ``trims_batches``: cut each batch to its longest sequence (for
@@ -53,14 +55,5 @@ class LengthBucketedTrainDataLoader(TrainDataLoader):
     def collate_fn(self, index):
         data = self._dataset[self._order[np.array(index)]]
         if self.trims_batches:
-            data = self._trimmed(data)
+            trim_to_longest(data, self._dataset.item_list_length_field, self.config["LIST_SUFFIX"])
         return self._neg_sampling(self.transform(self._dataset, data))
-
-    def _trimmed(self, data):
-        """``data`` with every sequence field ([B, L, ...]) cut to the batch's longest sequence, L' <= L."""
-        dataset = self._dataset
-        longest = int(data[dataset.item_list_length_field].max())
-        for field in dataset.inter_feat.columns:
-            if field.endswith(self.config["LIST_SUFFIX"]) and data[field].dim() >= 2:
-                data.interaction[field] = data[field][:, :longest]
-        return data
